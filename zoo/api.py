@@ -1,0 +1,42 @@
+"""The Python API. Nothing here imports Keras until `build` is called."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from zoo.plan.graph import Plan
+from zoo.plan.planner import plan_model
+from zoo.spec.registry import default_registry, resolve
+from zoo.spec.schema import ModelSpec
+
+if TYPE_CHECKING:
+    import keras
+
+
+def list_models(pattern: str | None = None) -> list[str]:
+    """Names of the zoo's models, filtered by a shell wildcard such as ``resnet*``."""
+    return default_registry().names(pattern)
+
+
+def load_spec(name_or_path: str) -> ModelSpec:
+    """The validated, frozen spec for a zoo name, a spec file, or ``file.yaml:name``."""
+    name, registry = resolve(name_or_path)
+    return registry.spec(name)
+
+
+def plan(name_or_path: str, input_shape=None, classes: int | None = None, policy: str = "adapt") -> Plan:
+    """Layer-by-layer shapes, parameters and MACs, computed without Keras."""
+    name, registry = resolve(name_or_path)
+    return plan_model(name, registry.spec(name), input_shape, classes, policy)
+
+
+def count(name_or_path: str, input_shape=None, classes: int | None = None, policy: str = "adapt") -> dict:
+    """Analytic totals: ``params``, ``trainable_params``, ``non_trainable_params``, ``macs``, shapes."""
+    return plan(name_or_path, input_shape, classes, policy).summary()
+
+
+def build(name_or_path: str, input_shape=None, classes: int | None = None, policy: str = "adapt") -> keras.Model:
+    """A Keras 3 functional model for any input shape (H, W, C)."""
+    from zoo.keras.build import build_model
+
+    return build_model(plan(name_or_path, input_shape, classes, policy))

@@ -1,0 +1,244 @@
+"""The spec schema: a fixed set of layer and block kinds behind a ``type:`` tag.
+
+A model is ``stem`` → ``features`` → residual ``stages`` → ``head``; every
+section is optional. Validation happens once, here; the planner trusts it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+# Upper bounds refuse absurd specs before anything is allocated.
+MAX_CHANNELS = 65_536
+MAX_KERNEL = 256
+MAX_STRIDE = 64
+MAX_REPEATS = 10_000
+MAX_UNITS = 1_048_576
+MAX_SIDE = 32_768  # input height or width, pixels
+
+Name = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,63}$")]
+Channels = Annotated[int, Field(ge=1, le=MAX_CHANNELS)]
+Activation = Literal["relu", "relu6", "gelu", "silu", "swish", "elu", "selu",
+                     "tanh", "sigmoid", "softmax", "linear"]
+
+
+def _odd(value: int) -> int:
+    if value % 2 == 0:
+        raise ValueError(f"must be odd (got {value})")
+    return value
+
+
+def _pair(value: Any) -> Any:
+    """Accept ``3`` for ``[3, 3]``: kernels, strides and pools are (height, width)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return [value, value]
+    return value
+
+
+def _pair_type(low: int, high: int):
+    side = Annotated[int, Field(ge=low, le=high)]
+    return Annotated[list[side], Field(min_length=2, max_length=2), BeforeValidator(_pair)]
+
+
+Kernel = _pair_type(1, MAX_KERNEL)
+Stride = _pair_type(1, MAX_STRIDE)
+Padding = Union[Literal["same", "valid"], Annotated[int, Field(ge=0, le=MAX_KERNEL)]]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class Conv(_Strict):
+    """Convolution, optionally followed by batch norm, then its activation."""
+    type: Literal["conv"] = "conv"
+    filters: Channels = Field(description="Output channels.")
+    kernel: Kernel | None = Field(None, description="Kernel size, `3` or `[3, 3]`; default from `conv.kernel`.")
+    stride: Stride = Field([1, 1], description="Stride, `2` or `[2, 2]`.")
+    padding: Padding | None = Field(None, description="`same`, `valid`, or explicit zero padding in pixels; default from `conv.padding`.")
+    activation: Activation | None = Field(None, description="Default from `conv.activation`.")
+    bias: bool | None = Field(None, description="Convolution bias; default from `conv.bias`.")
+    batch_norm: bool | None = Field(None, description="Batch norm after the convolution; default from `conv.batch_norm`.")
+    name: Name | None = Field(None, description="Layer name; derived from the position when omitted.")
+
+
+class Pool(_Strict):
+    """Max or average pooling over a window."""
+    type: Literal["maxpool", "avgpool"]
+    pool: Kernel = Field([2, 2], description="Window size.")
+    stride: Stride | None = Field(None, description="Stride; defaults to the window size.")
+    padding: Padding = Field("valid", description="`valid`, `same`, or explicit zero padding in pixels.")
+    name: Name | None = None
+
+
+class LRN(_Strict):
+    """Local response normalisation across channels (Krizhevsky et al. 2012)."""
+    type: Literal["lrn"]
+    size: Annotated[int, Field(ge=1, le=255), AfterValidator(_odd)] = Field(5, description="Channels in the window (odd).")
+    alpha: Annotated[float, Field(ge=0)] = 1e-4
+    beta: Annotated[float, Field(ge=0)] = 0.75
+    bias: Annotated[float, Field(gt=0)] = Field(2.0, description="The constant k.")
+    name: Name | None = None
+
+
+class Dense(_Strict):
+    """Fully connected layer."""
+    type: Literal["dense"]
+    units: Annotated[int, Field(ge=1, le=MAX_UNITS)]
+    activation: Activation = "relu"
+    bias: bool = True
+    name: Name | None = None
+
+
+class Classifier(_Strict):
+    """The final dense layer, one unit per class."""
+    type: Literal["classifier"]
+    activation: Activation = "softmax"
+    bias: bool = True
+    name: Name | None = None
+
+
+class Dropout(_Strict):
+    type: Literal["dropout"]
+    rate: Annotated[float, Field(ge=0, lt=1)] = 0.5
+    name: Name | None = None
+
+
+class Flatten(_Strict):
+    type: Literal["flatten"]
+    name: Name | None = None
+
+
+class GlobalPool(_Strict):
+    type: Literal["global_pool"]
+    mode: Literal["avg", "max"] = "avg"
+    name: Name | None = None
+
+
+class BatchNorm(_Strict):
+    type: Literal["batch_norm"]
+    name: Name | None = None
+
+
+class Act(_Strict):
+    type: Literal["activation"]
+    activation: Activation = "relu"
+    name: Name | None = None
+
+
+class BlockOptions(_Strict):
+    """How a residual block is wired; `stages` repeat it with `widths` and `strides`."""
+    type: Literal["basic", "bottleneck"] = Field(description="`basic`: two 3×3 convolutions; `bottleneck`: 1×1, 3×3, 1×1.")
+    expansion: Annotated[int, Field(ge=1, le=64)] | None = Field(None, description="Output channels per width: 1 for basic, 4 for bottleneck.")
+    stride_on: Literal["1x1", "3x3"] = Field("1x1", description="Bottleneck only: which convolution strides (the paper: the first 1×1; ResNet v1.5: the 3×3).")
+    shortcut: Literal["projection", "zero_pad"] = Field("projection", description="Where the shape changes: a 1×1 convolution (option B) or subsampling and zero channels (option A).")
+
+
+class Residual(BlockOptions):
+    """One residual block placed by hand in `features`."""
+    filters: Channels = Field(description="Block width; the output has `filters × expansion` channels.")
+    stride: Annotated[int, Field(ge=1, le=MAX_STRIDE)] = 1
+    name: Name | None = None
+
+
+def _shorthand(items: Any) -> Any:
+    """`64` is a 64-filter convolution with the spec's defaults; `M` is 2×2 max pooling."""
+    if not isinstance(items, list):
+        return items
+    out = []
+    for item in items:
+        if isinstance(item, int) and not isinstance(item, bool):
+            out.append({"type": "conv", "filters": item})
+        elif item == "M":
+            out.append({"type": "maxpool"})
+        else:
+            out.append(item)
+    return out
+
+
+class Repeat(_Strict):
+    """Its `layers`, `times` times over."""
+    type: Literal["repeat"]
+    times: Annotated[int, Field(ge=1, le=MAX_REPEATS)]
+    layers: Annotated[list["Layer"], Field(min_length=1), BeforeValidator(_shorthand)]
+
+
+Layer = Annotated[
+    Union[Conv, Pool, LRN, Dense, Classifier, Dropout, Flatten, GlobalPool, BatchNorm, Act, Residual, Repeat],
+    Field(discriminator="type"),
+]
+Layers = Annotated[list[Layer], BeforeValidator(_shorthand)]
+Repeat.model_rebuild()
+
+LAYER_TYPES = ("conv", "maxpool", "avgpool", "lrn", "dense", "classifier", "dropout", "flatten",
+               "global_pool", "batch_norm", "activation", "basic", "bottleneck", "repeat")
+
+
+class ConvDefaults(_Strict):
+    """Defaults for every convolution in the model, blocks included."""
+    kernel: Kernel = [3, 3]
+    padding: Padding = "same"
+    activation: Activation = "relu"
+    bias: bool = Field(True, description="The papers' ResNets use no bias before batch norm.")
+    batch_norm: bool = False
+    bn_epsilon: Annotated[float, Field(gt=0, lt=1)] = 1e-5
+    bn_momentum: Annotated[float, Field(ge=0, lt=1)] = Field(0.9, description="Keras convention: weight of the old moving average.")
+    initializer: Literal["glorot_uniform", "glorot_normal", "he_normal", "he_uniform", "lecun_normal"] = "glorot_uniform"
+
+
+class Paper(_Strict):
+    """Where the architecture is published."""
+    title: str
+    authors: str
+    year: Annotated[int, Field(ge=1950, le=2100)]
+    url: str | None = None
+    table: str = Field(description="The table that defines it, e.g. `Table 1`.")
+    row: str = Field(description="Its row or column in that table, e.g. `D` or `50-layer`.")
+
+
+class Published(_Strict):
+    """The paper's own figures, to check ours against."""
+    params_millions: Annotated[float, Field(gt=0)] | None = None
+    gflops: Annotated[float, Field(gt=0)] | None = Field(None, description="Multiply-adds ×10⁹, as the ResNet paper counts FLOPs.")
+    source: str = Field(description="Where the figures are printed, e.g. `Table 2`.")
+
+
+class ModelSpec(_Strict):
+    """One architecture. Sections run in order: stem, features, stages, head."""
+    extends: Name | None = Field(None, description="A spec to start from; this one overrides its fields (mappings merge, lists replace).")
+    abstract: bool = Field(False, description="A base for other specs only; not listed or built.")
+    family: str = "custom"
+    description: str = ""
+    paper: Paper | None = None
+    published: Published | None = None
+    input_shape: Annotated[list[Annotated[int, Field(ge=1, le=MAX_SIDE)]], Field(min_length=3, max_length=3)] = Field(
+        [224, 224, 3], description="Default input, `[height, width, channels]`.")
+    classes: Annotated[int, Field(ge=1, le=MAX_UNITS)] = 1000
+    conv: ConvDefaults = ConvDefaults()
+    stem: Layers = Field([], description="Layers before the body.")
+    features: Layers = Field([], description="A plain sequence: integers are 3×3 convolutions, `M` is max pooling.")
+    block: BlockOptions | None = Field(None, description="The residual block that `stages` repeat.")
+    stages: list[Annotated[int, Field(ge=1, le=MAX_REPEATS)]] = Field([], description="Blocks per stage, e.g. `[3, 4, 6, 3]`.")
+    widths: list[Channels] = Field([], description="Block width per stage.")
+    strides: list[Annotated[int, Field(ge=1, le=MAX_STRIDE)]] | None = Field(
+        None, description="Stride of each stage's first block; default 1, then 2.")
+    head: Layers = Field([], description="Layers after the body, usually pooling and the classifier.")
+
+
+def consistency_problems(spec: ModelSpec) -> list[tuple[tuple, str]]:
+    """Cross-field rules the field types cannot say, as (location, message)."""
+    problems = []
+    if spec.stages:
+        if spec.block is None:
+            problems.append((("block",), "required when `stages` is given"))
+        if len(spec.widths) != len(spec.stages):
+            problems.append((("widths",), f"must have one entry per stage ({len(spec.stages)} stages, got {len(spec.widths)})"))
+        if spec.strides is not None and len(spec.strides) != len(spec.stages):
+            problems.append((("strides",), f"must have one entry per stage ({len(spec.stages)} stages, got {len(spec.strides)})"))
+    elif spec.widths:
+        problems.append((("widths",), "given without `stages`"))
+    if not (spec.stem or spec.features or spec.stages or spec.head):
+        problems.append(((), "has no layers: give at least one of stem, features, stages, head"))
+    return problems

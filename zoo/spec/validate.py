@@ -1,0 +1,165 @@
+"""Raw spec (with line numbers) → frozen ModelSpec, or SpecErrors naming file, line and field."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from typing import Any
+
+from pydantic import ValidationError
+
+from zoo.errors import SpecError
+from zoo.spec import schema
+from zoo.spec.yamlfile import LineDict, LineList, Where
+
+_TAGS = {
+    "conv": schema.Conv, "maxpool": schema.Pool, "avgpool": schema.Pool, "lrn": schema.LRN,
+    "dense": schema.Dense, "classifier": schema.Classifier, "dropout": schema.Dropout,
+    "flatten": schema.Flatten, "global_pool": schema.GlobalPool, "batch_norm": schema.BatchNorm,
+    "activation": schema.Act, "basic": schema.Residual, "bottleneck": schema.Residual,
+    "repeat": schema.Repeat,
+}
+_SECTIONS = {"conv": schema.ConvDefaults, "paper": schema.Paper, "published": schema.Published,
+             "block": schema.BlockOptions}
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def validate_model(name: str, raw: LineDict) -> schema.ModelSpec:
+    try:
+        spec = schema.ModelSpec.model_validate(dict(raw))
+    except ValidationError as e:
+        errors = _dedupe([_translate(name, raw, err) for err in e.errors()])
+        raise _combine(errors) from None
+    problems = [_located(name, raw, loc, msg) for loc, msg in schema.consistency_problems(spec)]
+    if problems:
+        raise _combine(problems)
+    return spec
+
+
+def _combine(errors: list[SpecError]) -> SpecError:
+    first, rest = errors[0], tuple(errors[1:])
+    return SpecError(first.message, file=first.file, line=first.line, path=first.path, more=rest)
+
+
+def _dedupe(errors: list[SpecError]) -> list[SpecError]:
+    seen, out = set(), []
+    for err in errors:
+        key = (err.path, err.line)
+        if key not in seen:
+            seen.add(key)
+            out.append(err)
+    return out
+
+
+def _walk(raw: Any, loc: tuple) -> tuple[list[str | int], Where, Any, Any]:
+    """Follow a pydantic location through the raw data: (clean path, where, parent, node)."""
+    path: list[str | int] = []
+    where: Where = raw.where
+    parent, node = None, raw
+    for i, part in enumerate(loc):
+        last = i == len(loc) - 1
+        if isinstance(node, LineList) and isinstance(part, int) and 0 <= part < len(node):
+            where = node.item_where[part]
+            path.append(part)
+            parent, node = node, node[part]
+        elif isinstance(node, LineDict) and part in node:
+            where = node.key_where[part]
+            path.append(part)
+            parent, node = node, node[part]
+        elif isinstance(node, dict) and node.get("type") == part:
+            continue  # pydantic names the union member it tried; the user never wrote it
+        elif last and isinstance(part, str) and _IDENT.match(part):
+            path.append(part)  # a missing field: point at its mapping
+            parent, node = node, None
+        # anything else is a pydantic-internal step (union branch, validator name)
+    return path, where, parent, node
+
+
+def _path_text(name: str, path: list[str | int]) -> str:
+    text = name
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return text
+
+
+def _located(name: str, raw: LineDict, loc: tuple, message: str) -> SpecError:
+    path, where, _, _ = _walk(raw, loc)
+    return SpecError(message, file=where[0], line=where[1], path=_path_text(name, path))
+
+
+def _translate(name: str, raw: LineDict, err: dict) -> SpecError:
+    path, where, parent, node = _walk(raw, err["loc"])
+    kind, ctx, got = err["type"], err.get("ctx", {}), err.get("input")
+    if kind == "extra_forbidden":
+        message = "unknown field" + _suggest(str(path[-1]) if path else "", _fields_at(raw, path[:-1]))
+    elif kind == "missing":
+        message = "required field is missing"
+    elif kind in ("union_tag_invalid", "union_tag_not_found"):
+        message = _tag_message(kind, ctx, got)
+        if kind == "union_tag_invalid":
+            path.append("type")
+            if isinstance(node, LineDict) and "type" in node:
+                where = node.key_where["type"]
+    else:
+        message = _value_message(kind, ctx, got, err["msg"])
+    return SpecError(message, file=where[0], line=where[1], path=_path_text(name, path))
+
+
+def _value_message(kind: str, ctx: dict, got: Any, default: str) -> str:
+    bounds = {"greater_than_equal": (">=", "ge"), "greater_than": (">", "gt"),
+              "less_than_equal": ("<=", "le"), "less_than": ("<", "lt")}
+    types = {"int_type": "an integer", "int_parsing": "an integer", "float_type": "a number",
+             "bool_type": "true or false", "string_type": "text", "list_type": "a list",
+             "model_type": "a mapping", "dict_type": "a mapping", "model_attributes_type": "a mapping"}
+    if kind in bounds:
+        op, key = bounds[kind]
+        return f"must be {op} {ctx[key]} (got {_show(got)})"
+    if kind in types:
+        return f"must be {types[kind]} (got {_show(got)})"
+    if kind == "too_short":
+        return f"must have at least {ctx['min_length']} items (got {ctx['actual_length']})"
+    if kind == "too_long":
+        return f"must have at most {ctx['max_length']} items (got {ctx['actual_length']})"
+    if kind == "literal_error":
+        return f"must be one of {ctx['expected']} (got {_show(got)})"
+    if kind == "string_pattern_mismatch":
+        return f"must be a name of letters, digits and underscores starting with a letter (got {_show(got)})"
+    if kind == "value_error":
+        return str(ctx.get("error", default)).removeprefix("Value error, ")
+    return f"{default} (got {_show(got)})"
+
+
+def _tag_message(kind: str, ctx: dict, got: Any) -> str:
+    expected = ", ".join(schema.LAYER_TYPES)
+    if kind == "union_tag_invalid":
+        tag = str(ctx.get("tag", ""))
+        return f"unknown type {tag!r}{_suggest(tag, schema.LAYER_TYPES)} (expected one of: {expected})"
+    if isinstance(got, dict):
+        return f"layer has no `type:` (expected one of: {expected})"
+    return (f"must be a layer mapping with a `type:`, an integer (a 3×3 convolution's filters) "
+            f"or 'M' (2×2 max pooling) (got {_show(got)})")
+
+
+def _fields_at(raw: LineDict, path: list[str | int]) -> list[str]:
+    """The field names allowed in the mapping at ``path``."""
+    node: Any = raw
+    for part in path:
+        node = node[part]
+    if not path:
+        return list(schema.ModelSpec.model_fields)
+    if isinstance(node, dict) and node.get("type") in _TAGS:
+        return list(_TAGS[node["type"]].model_fields)
+    key = path[-1]
+    if isinstance(key, str) and key in _SECTIONS:
+        return list(_SECTIONS[key].model_fields)
+    return sorted({f for cls in _TAGS.values() for f in cls.model_fields})
+
+
+def _suggest(word: str, choices) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
