@@ -18,12 +18,13 @@ class Node:
     macs: int = 0               # multiply-accumulates, convolutions and dense layers only
     source: str = ""            # the spec path it came from, e.g. "stages[1].block[0]"
     note: str = ""              # how it was adapted to this input, if it was
+    role: str = ""              # "shortcut" for a residual projection: not counted in depth
 
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "op": self.op, "inputs": list(self.inputs), "source": self.source,
                 "output_shape": list(self.shape), "params": self.params + self.frozen,
                 "trainable_params": self.params, "non_trainable_params": self.frozen,
-                "macs": self.macs, "adapted": self.note or None}
+                "macs": self.macs, "adapted": self.note or None, "role": self.role or None}
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,11 @@ class Plan:
         return sum(n.macs for n in self.nodes)
 
     @property
+    def depth(self) -> int:
+        """Weight layers on the main path, as the papers count them (VGG-16: 16)."""
+        return sum(1 for n in self.nodes if n.op in ("conv2d", "dense") and n.role != "shortcut")
+
+    @property
     def adapted(self) -> list[Node]:
         return [n for n in self.nodes if n.note]
 
@@ -64,9 +70,9 @@ class Plan:
                 "input_shape": list(self.input_shape), "output_shape": list(self.output_shape),
                 "classes": self.classes, "params": self.params, "trainable_params": self.trainable_params,
                 "non_trainable_params": self.non_trainable_params, "macs": self.macs,
-                "gmacs": round(self.macs / 1e9, 4), "layers": len(self.nodes) - 1,
+                "gmacs": round(self.macs / 1e9, 4), "depth": self.depth,
                 "adapted": [{"name": n.name, "source": n.source, "note": n.note} for n in self.adapted],
                 "policy": self.policy}
 
     def as_dict(self) -> dict[str, Any]:
-        return {**self.summary(), "meta": self.meta, "nodes": [n.as_dict() for n in self.nodes]}
+        return {**self.summary(), "meta": self.meta, "layers": [n.as_dict() for n in self.nodes]}

@@ -43,12 +43,12 @@ class Tracer:
 
     def emit(self, name: str, op: str, attrs: dict, shape: tuple[int, ...], source: str, *,
              inputs: tuple[str, ...] | None = None, params: int = 0, frozen: int = 0, macs: int = 0,
-             note: str = "") -> str:
+             note: str = "", role: str = "") -> str:
         if name in self.sources:
             raise SpecError(f"layer name {name!r} is already used by {self.sources[name]}",
                             path=f"{self.model}.{source}")
         self.sources[name] = source
-        node = Node(name, op, inputs or (self.current,), attrs, shape, params, frozen, macs, source, note)
+        node = Node(name, op, inputs or (self.current,), attrs, shape, params, frozen, macs, source, note, role)
         self.nodes.append(node)
         self.named[name] = node
         self.current = name
@@ -71,7 +71,7 @@ class Tracer:
         return padding
 
     def conv(self, name: str, source: str, *, filters: int, kernel, stride, padding, bias: bool,
-             activation: str | None = None) -> str:
+             activation: str | None = None, role: str = "") -> str:
         h, w, cin = self.shape
         kernel, stride = tuple(kernel), tuple(stride)
         note = ""
@@ -83,7 +83,8 @@ class Tracer:
         params, macs = conv_counts(cin, filters, kernel, bias, hw)
         attrs = {"filters": filters, "kernel": kernel, "stride": stride, "padding": padding, "bias": bias,
                  "activation": activation, "initializer": self.defaults.initializer}
-        return self.emit(name, "conv2d", attrs, (*hw, filters), source, params=params, macs=macs, note=note)
+        return self.emit(name, "conv2d", attrs, (*hw, filters), source, params=params, macs=macs, note=note,
+                         role=role)
 
     def batch_norm(self, name: str, source: str) -> str:
         c = self.shape[-1]
@@ -96,14 +97,15 @@ class Tracer:
         return self.emit(name, "activation", {"activation": activation}, self.shape, source)
 
     def conv_unit(self, base: str, source: str, *, filters: int, kernel, stride, padding, bias: bool,
-                  batch_norm: bool, activation: str, fused: bool) -> str:
+                  batch_norm: bool, activation: str, fused: bool, role: str = "") -> str:
         """conv [→ bn] [→ activation]; without batch norm a fused activation keeps one layer."""
         padding = self.pad(base, padding, source)
         if fused and not batch_norm:
             act = None if activation == "linear" else activation
             return self.conv(base, source, filters=filters, kernel=kernel, stride=stride, padding=padding,
                              bias=bias, activation=act)
-        self.conv(f"{base}_conv", source, filters=filters, kernel=kernel, stride=stride, padding=padding, bias=bias)
+        self.conv(f"{base}_conv", source, filters=filters, kernel=kernel, stride=stride, padding=padding, bias=bias,
+                  role=role)
         if batch_norm:
             self.batch_norm(f"{base}_bn", source)
         self.activation(f"{base}_{activation}", activation, source)
@@ -333,7 +335,7 @@ def _residual(t: Tracer, block: schema.Residual, source: str, name: str) -> None
         t.current = block_in
         if block.shortcut == "projection":
             t.conv_unit(f"{name}_0", source, filters=cout, kernel=(1, 1), stride=(s, s), padding="valid",
-                        activation="linear", **unit)
+                        activation="linear", role="shortcut", **unit)
         else:
             if cout < cin:
                 raise SpecError(f"a zero_pad shortcut cannot shrink {cin} channels to {cout}",

@@ -8,6 +8,7 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,7 +72,7 @@ class Registry:
         names = set(self._entries)
         if self.parent is not None:
             names |= set(self.parent.all_names())
-        return sorted(names)
+        return sorted(names, key=natural_key)
 
     def names(self, pattern: str | None = None) -> list[str]:
         """Concrete (non-abstract) models, optionally filtered by a shell wildcard."""
@@ -85,7 +86,8 @@ class Registry:
         if cached is None:
             if self.entry(name) is None:
                 raise unknown_model(name, self.names())
-            cached = validate_model(name, self.resolved(name))
+            raw = self.resolved(name)
+            cached = validate_model(name, raw, complete=raw.get("abstract") is not True)
             self._specs[name] = cached
         return cached
 
@@ -122,6 +124,11 @@ class Registry:
             merged["abstract"] = chain[0].raw["abstract"]
             merged.key_where["abstract"] = chain[0].raw.key_where["abstract"]
         return merged
+
+
+def natural_key(name: str) -> list:
+    """resnet18 < resnet50 < resnet101."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 
 
 def merge(base: LineDict, over: LineDict) -> LineDict:

@@ -39,7 +39,8 @@ def _pair(value: Any) -> Any:
 
 def _pair_type(low: int, high: int):
     side = Annotated[int, Field(ge=low, le=high)]
-    return Annotated[list[side], Field(min_length=2, max_length=2), BeforeValidator(_pair)]
+    return Annotated[list[side], Field(min_length=2, max_length=2),
+                     BeforeValidator(_pair, json_schema_input_type=Union[side, list[side]])]
 
 
 Kernel = _pair_type(1, MAX_KERNEL)
@@ -53,7 +54,7 @@ class _Strict(BaseModel):
 
 class Conv(_Strict):
     """Convolution, optionally followed by batch norm, then its activation."""
-    type: Literal["conv"] = "conv"
+    type: Literal["conv"]
     filters: Channels = Field(description="Output channels.")
     kernel: Kernel | None = Field(None, description="Kernel size, `3` or `[3, 3]`; default from `conv.kernel`.")
     stride: Stride = Field([1, 1], description="Stride, `2` or `[2, 2]`.")
@@ -162,14 +163,16 @@ class Repeat(_Strict):
     """Its `layers`, `times` times over."""
     type: Literal["repeat"]
     times: Annotated[int, Field(ge=1, le=MAX_REPEATS)]
-    layers: Annotated[list["Layer"], Field(min_length=1), BeforeValidator(_shorthand)]
+    layers: Annotated[list["Layer"], Field(min_length=1), BeforeValidator(_shorthand)] = Field(
+        description="Layers to repeat; the same shorthand as `features`.")
 
 
 Layer = Annotated[
     Union[Conv, Pool, LRN, Dense, Classifier, Dropout, Flatten, GlobalPool, BatchNorm, Act, Residual, Repeat],
     Field(discriminator="type"),
 ]
-Layers = Annotated[list[Layer], BeforeValidator(_shorthand)]
+Shorthand = Union[Annotated[int, Field(ge=1, le=MAX_CHANNELS)], Literal["M"], Layer]
+Layers = Annotated[list[Layer], BeforeValidator(_shorthand, json_schema_input_type=list[Shorthand])]
 Repeat.model_rebuild()
 
 LAYER_TYPES = ("conv", "maxpool", "avgpool", "lrn", "dense", "classifier", "dropout", "flatten",

@@ -24,12 +24,15 @@ _SECTIONS = {"conv": schema.ConvDefaults, "paper": schema.Paper, "published": sc
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-def validate_model(name: str, raw: LineDict) -> schema.ModelSpec:
+def validate_model(name: str, raw: LineDict, complete: bool = True) -> schema.ModelSpec:
+    """``complete=False`` (abstract bases) checks fields but not the whole-model rules."""
     try:
         spec = schema.ModelSpec.model_validate(dict(raw))
     except ValidationError as e:
         errors = _dedupe([_translate(name, raw, err) for err in e.errors()])
         raise _combine(errors) from None
+    if not complete:
+        return spec
     problems = [_located(name, raw, loc, msg) for loc, msg in schema.consistency_problems(spec)]
     if problems:
         raise _combine(problems)

@@ -1,0 +1,189 @@
+"""The `zoo` command. Thin: each command calls the library and formats its answer."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+from typing import Callable, Optional
+
+import typer
+
+from zoo.errors import ShapeError, ZooError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="A spec-first model zoo for Keras 3.")
+
+InputShape = typer.Option(None, "--input-shape", "-i", help="H,W,C, e.g. 28,28,1 (default: the spec's).")
+Classes = typer.Option(None, "--classes", "-c", help="Output classes (default: the spec's).")
+AsJson = typer.Option(False, "--json", help="Print JSON instead of tables.")
+Strict = typer.Option(False, "--strict", help="Refuse, rather than adapt, layers that do not fit the input.")
+
+
+def reports_errors(fn: Callable) -> Callable:
+    """Bad input ends as one line on stderr and exit status 2, never a traceback."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except ZooError as e:
+            fail(e)
+    return wrapper
+
+
+def fail(error: ZooError) -> None:
+    print(f"error: {error.line_text()}", file=sys.stderr)
+    raise typer.Exit(2)
+
+
+def parse_shape(text: str | None) -> tuple[int, int, int] | None:
+    if text is None:
+        return None
+    parts = text.replace("x", ",").replace("×", ",").split(",")
+    try:
+        values = tuple(int(p) for p in parts)
+    except ValueError:
+        raise ShapeError(f"--input-shape must be three integers H,W,C such as 28,28,1 (got {text!r})") from None
+    if len(values) != 3 or min(values) < 1:
+        raise ShapeError(f"--input-shape must be three positive integers H,W,C such as 28,28,1 (got {text!r})")
+    return values  # type: ignore[return-value]
+
+
+def emit_json(data) -> None:
+    sys.stdout.write(json.dumps(data, indent=2) + "\n")
+
+
+@app.command("list")
+@reports_errors
+def list_cmd(pattern: Optional[str] = typer.Argument(None, help="Shell wildcard, e.g. 'resnet*'."),
+             as_json: bool = AsJson) -> None:
+    """Every model with its family, depth, parameters and GMACs at its default input."""
+    from zoo.api import list_models, plan
+
+    plans = [plan(name) for name in list_models(pattern)]
+    if as_json:
+        emit_json([p.summary() | {"meta": p.meta} for p in plans])
+        return
+    from zoo.cli.render import models_table, out
+
+    out.print(models_table(plans))
+
+
+@app.command()
+@reports_errors
+def show(name: str = typer.Argument(..., help="A zoo model name or a spec file."),
+         input_shape: Optional[str] = InputShape, classes: Optional[int] = Classes,
+         strict: bool = Strict, as_json: bool = AsJson) -> None:
+    """The per-layer plan: output shapes, parameters, MACs and the layers adapted to this input."""
+    from zoo.api import plan
+
+    p = plan(name, parse_shape(input_shape), classes, "strict" if strict else "adapt")
+    if as_json:
+        emit_json(p.as_dict())
+        return
+    from zoo.cli.render import out, plan_header, plan_table
+
+    out.print(plan_header(p))
+    out.print(plan_table(p))
+
+
+@app.command()
+@reports_errors
+def build(name: str = typer.Argument(..., help="A zoo model name or a spec file."),
+          input_shape: Optional[str] = InputShape, classes: Optional[int] = Classes,
+          output: Optional[Path] = typer.Option(None, "--output", "-o", help="Save the model here (.keras)."),
+          strict: bool = Strict, as_json: bool = AsJson) -> None:
+    """Build the Keras model, print its summary and counts, and save it when asked."""
+    from zoo.api import plan
+
+    p = plan(name, parse_shape(input_shape), classes, "strict" if strict else "adapt")
+    if output is not None and output.suffix != ".keras":
+        raise ShapeError(f"--output must end in .keras (got {str(output)!r})")
+    from zoo.keras.build import build_model
+
+    model = build_model(p)
+    trainable = _weight_count(model.trainable_weights)
+    result = {**p.summary(), "params": int(model.count_params()), "trainable_params": trainable,
+              "non_trainable_params": _weight_count(model.non_trainable_weights),
+              "keras_layers": len(model.layers), "saved_to": None}
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        model.save(output)
+        result["saved_to"] = str(output)
+    if as_json:
+        emit_json(result)
+        return
+    from zoo.cli.render import out, plan_header
+
+    model.summary(line_length=110)
+    out.print(plan_header(p))
+    if output is not None:
+        out.print(f"saved to {output}")
+
+
+def _weight_count(weights) -> int:
+    total = 0
+    for w in weights:
+        size = 1
+        for v in w.shape:
+            size *= int(v)
+        total += size
+    return total
+
+
+@app.command()
+def validate(files: list[Path] = typer.Argument(..., help="Spec files to check.")) -> None:
+    """Check spec files: every model validates and plans at its default input."""
+    from zoo.api import plan
+    from zoo.spec.registry import Registry, default_registry
+
+    failed = False
+    for file in files:
+        try:
+            local = Registry(parent=default_registry())
+            names = local.add_file(file)
+            errors: list[ZooError] = []
+            for model in names:
+                try:
+                    spec = local.spec(model)
+                    if not spec.abstract:
+                        from zoo.plan.planner import plan_model
+                        plan_model(model, spec)
+                except ZooError as e:
+                    errors.append(e)
+            if errors:
+                raise errors[0] if len(errors) == 1 else _joined(errors)
+            print(f"ok: {file}: {len(names)} model(s): {', '.join(names)}")
+        except ZooError as e:
+            failed = True
+            for line in e.all_lines():
+                print(f"error: {line}", file=sys.stderr)
+    if failed:
+        raise typer.Exit(2)
+
+
+def _joined(errors: list[ZooError]) -> ZooError:
+    first = errors[0]
+    rest = tuple(x for e in errors for x in ([e, *e.more] if e is not first else list(e.more)))
+    return ZooError(first.message, file=first.file, line=first.line, path=first.path, more=rest)
+
+
+@app.command()
+def schema(model: bool = typer.Option(False, "--model", help="Schema of one model's fields, not of a file.")) -> None:
+    """Print the JSON Schema of spec files, for editors to validate them."""
+    from zoo.spec.schema import ModelSpec
+
+    one = ModelSpec.model_json_schema()
+    if model:
+        emit_json(one)
+        return
+    defs = one.pop("$defs", {})
+    emit_json({"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "zoo spec file",
+               "description": "A mapping of model names to model specs.", "type": "object",
+               "propertyNames": {"pattern": "^[A-Za-z][A-Za-z0-9_]{0,63}$"},
+               "additionalProperties": {"$ref": "#/$defs/ModelSpec"}, "$defs": {**defs, "ModelSpec": one}})
+
+
+def run() -> None:
+    app()
