@@ -185,5 +185,11 @@ def schema(model: bool = typer.Option(False, "--model", help="Schema of one mode
                "additionalProperties": {"$ref": "#/$defs/ModelSpec"}, "$defs": {**defs, "ModelSpec": one}})
 
 
+# Commands that live in their own modules; each module's register(app) adds them.
+# Heavy imports (Keras, TensorFlow, matplotlib) stay inside the command functions.
+for _module in ():
+    _module.register(app)
+
+
 def run() -> None:
     app()

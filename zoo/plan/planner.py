@@ -307,7 +307,12 @@ def _repeat(t: Tracer, layer: schema.Repeat, source: str, name: str) -> None:
 
 @PLANNERS.register("basic", "bottleneck")
 def _residual(t: Tracer, block: schema.Residual, source: str, name: str) -> None:
-    """He et al. 2016: the residual branch, the shortcut, their sum, then ReLU."""
+    """He et al. 2016: the residual branch, the shortcut, their sum, then the activation.
+
+    With ``preact`` (He et al. 2016b) each convolution is preceded by batch norm and
+    the activation, the projection shortcut reads the pre-activated input, and
+    nothing follows the sum.
+    """
     d = t.defaults
     block_in = t.current
     cin = t.shape[-1]
@@ -315,27 +320,42 @@ def _residual(t: Tracer, block: schema.Residual, source: str, name: str) -> None
     expansion = block.expansion or (4 if bottleneck else 1)
     cout = block.filters * expansion
     s = block.stride
-    unit = dict(bias=d.bias, batch_norm=d.batch_norm, fused=False)
     if bottleneck:
-        s1, s3 = (s, 1) if block.stride_on == "1x1" else (1, s)
-        t.conv_unit(f"{name}_1", source, filters=block.filters, kernel=(1, 1), stride=(s1, s1), padding="valid",
-                    activation=d.activation, **unit)
-        t.conv_unit(f"{name}_2", source, filters=block.filters, kernel=(3, 3), stride=(s3, s3), padding="same",
-                    activation=d.activation, **unit)
-        t.conv_unit(f"{name}_3", source, filters=cout, kernel=(1, 1), stride=(1, 1), padding="valid",
-                    activation="linear", **unit)
+        s1, s2 = (s, 1) if block.stride_on == "1x1" else (1, s)
+        convs = [(block.filters, 1, s1, "valid"), (block.filters, 3, s2, "same"), (cout, 1, 1, "valid")]
     else:
-        t.conv_unit(f"{name}_1", source, filters=block.filters, kernel=(3, 3), stride=(s, s), padding="same",
-                    activation=d.activation, **unit)
-        t.conv_unit(f"{name}_2", source, filters=cout, kernel=(3, 3), stride=(1, 1), padding="same",
-                    activation="linear", **unit)
+        convs = [(block.filters, 3, s, "same"), (cout, 3, 1, "same")]
+    if block.preact:
+        branch_in = _preact(t, name, source, d.batch_norm, d.activation)
+    else:
+        branch_in = block_in
+    for i, (filters, k, stride, padding) in enumerate(convs, start=1):
+        last = i == len(convs)
+        if block.preact:
+            if i > 1:
+                _preact(t, f"{name}_{i}", source, d.batch_norm, d.activation, suffix=True)
+            if i == 2 and block.dropout:
+                t.emit(f"{name}_{i}_dropout", "dropout", {"rate": block.dropout}, t.shape, source)
+            t.conv(f"{name}_{i}_conv", source, filters=filters, kernel=(k, k), stride=(stride, stride),
+                   padding=padding, bias=d.bias)
+        else:
+            if i == 2 and block.dropout:
+                t.emit(f"{name}_{i}_dropout", "dropout", {"rate": block.dropout}, t.shape, source)
+            t.conv_unit(f"{name}_{i}", source, filters=filters, kernel=(k, k), stride=(stride, stride),
+                        padding=padding, bias=d.bias, batch_norm=d.batch_norm,
+                        activation="linear" if last else d.activation, fused=False)
     branch = t.current
     shortcut = block_in
     if s != 1 or cin != cout:
-        t.current = block_in
+        t.current = branch_in
         if block.shortcut == "projection":
-            t.conv_unit(f"{name}_0", source, filters=cout, kernel=(1, 1), stride=(s, s), padding="valid",
-                        activation="linear", role="shortcut", **unit)
+            if block.preact:
+                t.conv(f"{name}_0_conv", source, filters=cout, kernel=(1, 1), stride=(s, s), padding="valid",
+                       bias=d.bias, role="shortcut")
+            else:
+                t.conv_unit(f"{name}_0", source, filters=cout, kernel=(1, 1), stride=(s, s), padding="valid",
+                            bias=d.bias, batch_norm=d.batch_norm, activation="linear", fused=False,
+                            role="shortcut")
         else:
             if cout < cin:
                 raise SpecError(f"a zero_pad shortcut cannot shrink {cin} channels to {cout}",
@@ -345,4 +365,14 @@ def _residual(t: Tracer, block: schema.Residual, source: str, name: str) -> None
             t.emit(f"{name}_0_pad", "channel_pad", {"stride": s, "channels": cout - cin}, shape, source)
         shortcut = t.current
     t.emit(f"{name}_add", "add", {}, t.by_name(branch).shape, source, inputs=(branch, shortcut))
-    t.activation(f"{name}_out", d.activation, source)
+    if not block.preact:
+        t.activation(f"{name}_out", d.activation, source)
+
+
+def _preact(t: Tracer, name: str, source: str, batch_norm: bool, activation: str, suffix: bool = False) -> str:
+    """batch norm → activation ahead of a convolution; returns the activated tensor."""
+    base = name if suffix else f"{name}_preact"
+    if batch_norm:
+        t.batch_norm(f"{base}_bn", source)
+    t.activation(f"{base}_{activation}", activation, source)
+    return t.current

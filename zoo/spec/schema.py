@@ -135,6 +135,8 @@ class BlockOptions(_Strict):
     expansion: Annotated[int, Field(ge=1, le=64)] | None = Field(None, description="Output channels per width: 1 for basic, 4 for bottleneck.")
     stride_on: Literal["1x1", "3x3"] = Field("1x1", description="Bottleneck only: which convolution strides (the paper: the first 1×1; ResNet v1.5: the 3×3).")
     shortcut: Literal["projection", "zero_pad"] = Field("projection", description="Where the shape changes: a 1×1 convolution (option B) or subsampling and zero channels (option A).")
+    preact: bool = Field(False, description="Pre-activation order (He et al. 2016b, Wide ResNets): batch norm and activation before each convolution, nothing after the sum.")
+    dropout: Annotated[float, Field(ge=0, lt=1)] = Field(0.0, description="Dropout between the block's convolutions (Wide ResNets use 0.3).")
 
 
 class Residual(BlockOptions):
