@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import keras
 
 from zoo.keras.layers import LAYERS
@@ -9,6 +11,11 @@ from zoo.plan.graph import Plan
 
 
 def build_model(plan: Plan) -> keras.Model:
+    # Keras walks the functional graph recursively, a few frames per layer: ResNet-1202
+    # (about 6,000 layers) overflows the limit of 3,000 that TensorFlow's import sets.
+    needed = 3 * len(plan.nodes) + 1_000
+    if sys.getrecursionlimit() < needed:
+        sys.setrecursionlimit(needed)
     inputs = keras.Input(shape=plan.input_shape, name=plan.nodes[0].name)
     tensors = {plan.nodes[0].name: inputs}
     for node in plan.nodes[1:]:

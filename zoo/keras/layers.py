@@ -23,7 +23,8 @@ def _conv2d(n: Node) -> keras.layers.Layer:
 
 @LAYERS.register("batch_norm")
 def _batch_norm(n: Node) -> keras.layers.Layer:
-    return keras.layers.BatchNormalization(epsilon=n.attrs["epsilon"], momentum=n.attrs["momentum"], name=n.name)
+    return keras.layers.BatchNormalization(epsilon=n.attrs["epsilon"], momentum=n.attrs["momentum"],
+                                           gamma_initializer=n.attrs["gamma"], name=n.name)
 
 
 @LAYERS.register("activation")

@@ -71,7 +71,7 @@ class Tracer:
         return padding
 
     def conv(self, name: str, source: str, *, filters: int, kernel, stride, padding, bias: bool,
-             activation: str | None = None, role: str = "") -> str:
+             activation: str | None = None, role: str = "", zero_init: bool = False) -> str:
         h, w, cin = self.shape
         kernel, stride = tuple(kernel), tuple(stride)
         note = ""
@@ -82,13 +82,14 @@ class Tracer:
         hw = (out_size(h, kernel[0], stride[0], padding), out_size(w, kernel[1], stride[1], padding))
         params, macs = conv_counts(cin, filters, kernel, bias, hw)
         attrs = {"filters": filters, "kernel": kernel, "stride": stride, "padding": padding, "bias": bias,
-                 "activation": activation, "initializer": self.defaults.initializer}
+                 "activation": activation, "initializer": "zeros" if zero_init else self.defaults.initializer}
         return self.emit(name, "conv2d", attrs, (*hw, filters), source, params=params, macs=macs, note=note,
                          role=role)
 
-    def batch_norm(self, name: str, source: str) -> str:
+    def batch_norm(self, name: str, source: str, zero_init: bool = False) -> str:
         c = self.shape[-1]
-        attrs = {"epsilon": self.defaults.bn_epsilon, "momentum": self.defaults.bn_momentum}
+        attrs = {"epsilon": self.defaults.bn_epsilon, "momentum": self.defaults.bn_momentum,
+                 "gamma": "zeros" if zero_init else "ones"}
         return self.emit(name, "batch_norm", attrs, self.shape, source, params=2 * c, frozen=2 * c)
 
     def activation(self, name: str, activation: str, source: str) -> str | None:
@@ -97,7 +98,7 @@ class Tracer:
         return self.emit(name, "activation", {"activation": activation}, self.shape, source)
 
     def conv_unit(self, base: str, source: str, *, filters: int, kernel, stride, padding, bias: bool,
-                  batch_norm: bool, activation: str, fused: bool, role: str = "") -> str:
+                  batch_norm: bool, activation: str, fused: bool, role: str = "", zero_init: bool = False) -> str:
         """conv [→ bn] [→ activation]; without batch norm a fused activation keeps one layer."""
         padding = self.pad(base, padding, source)
         if fused and not batch_norm:
@@ -105,9 +106,9 @@ class Tracer:
             return self.conv(base, source, filters=filters, kernel=kernel, stride=stride, padding=padding,
                              bias=bias, activation=act)
         self.conv(f"{base}_conv", source, filters=filters, kernel=kernel, stride=stride, padding=padding, bias=bias,
-                  role=role)
+                  role=role, zero_init=zero_init and not batch_norm)
         if batch_norm:
-            self.batch_norm(f"{base}_bn", source)
+            self.batch_norm(f"{base}_bn", source, zero_init=zero_init)
         self.activation(f"{base}_{activation}", activation, source)
         return self.current
 
@@ -337,13 +338,14 @@ def _residual(t: Tracer, block: schema.Residual, source: str, name: str) -> None
             if i == 2 and block.dropout:
                 t.emit(f"{name}_{i}_dropout", "dropout", {"rate": block.dropout}, t.shape, source)
             t.conv(f"{name}_{i}_conv", source, filters=filters, kernel=(k, k), stride=(stride, stride),
-                   padding=padding, bias=d.bias)
+                   padding=padding, bias=d.bias, zero_init=last and block.zero_init)
         else:
             if i == 2 and block.dropout:
                 t.emit(f"{name}_{i}_dropout", "dropout", {"rate": block.dropout}, t.shape, source)
             t.conv_unit(f"{name}_{i}", source, filters=filters, kernel=(k, k), stride=(stride, stride),
                         padding=padding, bias=d.bias, batch_norm=d.batch_norm,
-                        activation="linear" if last else d.activation, fused=False)
+                        activation="linear" if last else d.activation, fused=False,
+                        zero_init=last and block.zero_init)
     branch = t.current
     shortcut = block_in
     if s != 1 or cin != cout:

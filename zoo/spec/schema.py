@@ -137,6 +137,7 @@ class BlockOptions(_Strict):
     shortcut: Literal["projection", "zero_pad"] = Field("projection", description="Where the shape changes: a 1×1 convolution (option B) or subsampling and zero channels (option A).")
     preact: bool = Field(False, description="Pre-activation order (He et al. 2016b, Wide ResNets): batch norm and activation before each convolution, nothing after the sum.")
     dropout: Annotated[float, Field(ge=0, lt=1)] = Field(0.0, description="Dropout between the block's convolutions (Wide ResNets use 0.3).")
+    zero_init: bool = Field(False, description="Start each block as the identity: the residual branch's last batch-norm scale (or, pre-activation, its last convolution) starts at zero (Goyal et al. 2017). Keeps very deep nets finite at initialisation.")
 
 
 class Residual(BlockOptions):

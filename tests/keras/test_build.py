@@ -1,0 +1,82 @@
+"""Every registered spec builds at several input shapes and its analytic counts equal Keras's."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import zoo
+from tests.conftest import MODELS
+
+SHAPES = [(28, 28, 1), (32, 32, 3), (224, 224, 3)]
+
+
+def weight_count(weights) -> int:
+    return sum(int(np.prod(w.shape)) for w in weights)
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "x".join(map(str, s)))
+@pytest.mark.parametrize("name", MODELS)
+def test_built_model_matches_plan(name, shape):
+    plan = zoo.plan(name, shape, 10)
+    model = zoo.build(name, shape, 10)
+    assert model.count_params() == plan.params
+    assert weight_count(model.trainable_weights) == plan.trainable_params
+    assert weight_count(model.non_trainable_weights) == plan.non_trainable_params
+    assert tuple(model.output_shape[1:]) == plan.output_shape
+    layers = {layer.name: layer for layer in model.layers}
+    assert sorted(layers) == sorted(n.name for n in plan.nodes)
+    for node in plan.nodes[1:]:
+        assert tuple(layers[node.name].output.shape[1:]) == node.shape, node.name
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_forward_pass_gives_probabilities(name):
+    model = zoo.build(name, (32, 32, 3), 7)
+    x = np.random.default_rng(0).random((2, 32, 32, 3), dtype=np.float32)
+    y = np.asarray(model(x, training=False))
+    assert y.shape == (2, 7)
+    assert np.isfinite(y).all()
+    np.testing.assert_allclose(y.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_saved_model_loads_back_with_identical_outputs(tmp_path):
+    import keras
+
+    model = zoo.build("vgg11_lrn", (32, 32, 3), 10)  # includes the custom LRN layer
+    path = tmp_path / "m.keras"
+    model.save(path)
+    again = keras.saving.load_model(path)
+    x = np.random.default_rng(1).random((3, 32, 32, 3), dtype=np.float32)
+    np.testing.assert_array_equal(np.asarray(model(x)), np.asarray(again(x)))
+
+
+def test_resnet_layer_names_follow_keras_applications():
+    names = [layer.name for layer in zoo.build("resnet50_keras", (64, 64, 3)).layers]
+    for expected in ("conv1_pad", "conv1_conv", "conv1_bn", "conv1_relu", "pool1_pad", "pool1_pool",
+                     "conv2_block1_0_conv", "conv2_block1_1_conv", "conv3_block4_3_bn", "conv5_block3_out",
+                     "avg_pool", "predictions"):
+        assert expected in names
+
+
+def test_lrn_matches_the_alexnet_formula():
+    from zoo.keras.custom import LocalResponseNorm
+
+    x = np.random.default_rng(2).random((1, 2, 2, 7), dtype=np.float32) * 10
+    y = np.asarray(LocalResponseNorm(size=5, alpha=1e-2, beta=0.75, bias=2.0)(x))
+    # b_c = a_c / (k + alpha · Σ_{|j-c|≤2} a_j²)^beta, the window clipped at the edges
+    expected = np.empty_like(x)
+    for c in range(7):
+        window = x[..., max(0, c - 2):c + 3]
+        expected[..., c] = x[..., c] / (2.0 + 1e-2 * (window ** 2).sum(-1)) ** 0.75
+    np.testing.assert_allclose(y, expected, rtol=1e-5)
+
+
+def test_channel_pad_is_option_a_shortcut():
+    from zoo.keras.custom import ChannelPad
+
+    x = np.arange(1 * 5 * 5 * 2, dtype=np.float32).reshape(1, 5, 5, 2)
+    y = np.asarray(ChannelPad(stride=2, channels=3)(x))
+    assert y.shape == (1, 3, 3, 5)
+    np.testing.assert_array_equal(y[..., :2], x[:, ::2, ::2, :])
+    assert not y[..., 2:].any()
