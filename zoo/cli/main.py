@@ -187,7 +187,9 @@ def schema(model: bool = typer.Option(False, "--model", help="Schema of one mode
 
 # Commands that live in their own modules; each module's register(app) adds them.
 # Heavy imports (Keras, TensorFlow, matplotlib) stay inside the command functions.
-for _module in ():
+from zoo.cli import train_cmd  # noqa: E402
+
+for _module in (train_cmd,):
     _module.register(app)
 
 

@@ -1,0 +1,81 @@
+"""`zoo train` and `zoo report`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from zoo.errors import ZooError
+
+
+def register(app: typer.Typer) -> None:
+    app.command("train")(train)
+    app.command("report")(report)
+
+
+def train(spec: str = typer.Argument(..., help="A zoo model name or a spec file."),
+          dataset: str = typer.Option("mnist", "--dataset", "-d",
+                                      help="mnist, fashion_mnist, cifar10, cifar100, or an image folder / .tar.gz."),
+          recipe: Optional[str] = typer.Option(None, "--recipe", "-r", help="A recipe name or file (default: by family)."),
+          epochs: Optional[int] = typer.Option(None, "--epochs", "-e"),
+          batch_size: Optional[int] = typer.Option(None, "--batch-size", "-b"),
+          limit: Optional[int] = typer.Option(None, "--limit", help="Train on the first N examples only."),
+          test_limit: Optional[int] = typer.Option(None, "--test-limit", help="Test on the first N examples only."),
+          data_dir: Optional[str] = typer.Option(None, "--data-dir", help="Where the dataset files are."),
+          out: Optional[Path] = typer.Option(None, "--out", "-o", help="Run folder (default: runs/NAME-DATASET-TIME)."),
+          resume: bool = typer.Option(False, "--resume", help="Continue the run in --out from its last checkpoint."),
+          strategy: str = typer.Option("none", "--strategy", help="none, mirrored or multi-worker (TensorFlow)."),
+          precision: Optional[str] = typer.Option(None, "--precision", help="float32, mixed_float16, mixed_bfloat16."),
+          jit: Optional[str] = typer.Option(None, "--jit", help="auto, on or off."),
+          quiet: bool = typer.Option(False, "--quiet", "-q", help="Plain log lines instead of progress bars.")) -> None:
+    """Train SPEC on a dataset; writes config, history, metrics, curves, checkpoints and the model."""
+    from zoo.train.trainer import Interrupted, train as run
+
+    if resume and out is None:
+        _fail(ZooError("--resume needs --out RUN_DIR"))
+    try:
+        result = run(spec, dataset, recipe, epochs=epochs, batch_size=batch_size, limit=limit, test_limit=test_limit,
+                     data_dir=data_dir, out=out, resume=resume, quiet=quiet, strategy=strategy,
+                     precision=precision, jit=jit)
+    except Interrupted as e:
+        print(f"interrupted: {e.line_text()}", file=sys.stderr)
+        raise typer.Exit(130)
+    except ZooError as e:
+        _fail(e)
+    from zoo.train.report import metrics_table
+    from zoo.cli.render import out as console
+
+    console.print(metrics_table([result.run_dir]))
+    console.print(f"run folder: {result.run_dir}")
+
+
+def report(runs: list[Path] = typer.Argument(..., help="Run folders to compare."),
+           markdown: Optional[Path] = typer.Option(None, "--markdown", "-m", help="Also write the table as Markdown here."),
+           as_json: bool = typer.Option(False, "--json")) -> None:
+    """A side-by-side table of training runs."""
+    from zoo.train.report import collect, markdown_table, metrics_table
+
+    try:
+        rows = collect(runs)
+    except ZooError as e:
+        _fail(e)
+    if as_json:
+        import json
+
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+    else:
+        from zoo.cli.render import out as console
+
+        console.print(metrics_table(runs, rows))
+    if markdown is not None:
+        from zoo.train.rundir import write_atomic
+
+        write_atomic(markdown, markdown_table(rows))
+
+
+def _fail(error: ZooError) -> None:
+    print(f"error: {error.line_text()}", file=sys.stderr)
+    raise typer.Exit(2)

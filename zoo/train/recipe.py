@@ -1,0 +1,143 @@
+"""Training recipes: YAML files with the same loader, schema style and errors as model specs."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from zoo.errors import SpecError, UnknownModelError
+from zoo.spec.registry import builtin_spec_dir, merge
+from zoo.spec.yamlfile import LineDict, read_spec_file
+
+Fraction = Annotated[float, Field(ge=0, lt=1)]
+Positive = Annotated[float, Field(gt=0)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class Optimizer(_Strict):
+    type: Literal["sgd", "adam", "adamw"] = "sgd"
+    lr: Annotated[float, Field(gt=0, le=10)] = Field(0.01, description="Peak learning rate.")
+    momentum: Fraction = Field(0.9, description="SGD only.")
+    nesterov: bool = Field(False, description="SGD only.")
+    beta_1: Fraction = 0.9
+    beta_2: Fraction = 0.999
+    epsilon: Positive = 1e-7
+
+
+class Schedule(_Strict):
+    type: Literal["constant", "step", "cosine", "onecycle"] = "constant"
+    warmup_epochs: Annotated[float, Field(ge=0)] = Field(0, description="Linear warm-up from zero.")
+    milestones: list[Annotated[float, Field(gt=0)]] = Field([], description="`step`: epochs at which lr is multiplied by `gamma`.")
+    gamma: Annotated[float, Field(gt=0, le=1)] = 0.1
+    final_fraction: Annotated[float, Field(ge=0, le=1)] = Field(0.0, description="`cosine`/`onecycle`: final lr as a fraction of the peak.")
+
+
+class Augment(_Strict):
+    crop_padding: Annotated[int, Field(ge=0, le=64)] = Field(0, description="Random crop after zero padding by this many pixels.")
+    flip: bool = Field(False, description="Random horizontal flip.")
+
+
+class Recipe(_Strict):
+    """How to train: optimizer, schedule, regularisation, batch, epochs, precision."""
+    extends: str | None = None
+    description: str = ""
+    optimizer: Optimizer = Optimizer()
+    schedule: Schedule = Schedule()
+    weight_decay: Annotated[float, Field(ge=0, lt=1)] = Field(0.0, description="Decoupled; not applied to biases or batch norm.")
+    label_smoothing: Fraction = 0.0
+    batch_size: Annotated[int, Field(ge=1, le=65_536)] = 128
+    epochs: Annotated[int, Field(ge=1, le=100_000)] = 10
+    validation_split: Annotated[float, Field(ge=0, lt=1)] = 0.2
+    augment: Augment = Augment()
+    precision: Literal["float32", "mixed_float16", "mixed_bfloat16"] = "float32"
+    jit: Literal["auto", "on", "off"] = Field("auto", description="XLA; `auto` is off on CPU (slower there), on on GPU.")
+    steps_per_execution: Annotated[int, Field(ge=1, le=10_000)] = 1
+    precise_bn_batches: Annotated[int, Field(ge=0, le=10_000)] = Field(
+        20, description="Re-estimate batch-norm statistics over this many training batches before each evaluation (0: off).")
+    seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
+
+
+def recipe_dir() -> Path:
+    return builtin_spec_dir() / "recipes"
+
+
+def list_recipes() -> list[str]:
+    names = []
+    for path in sorted(recipe_dir().glob("*.yaml")):
+        names.extend(read_spec_file(path))
+    return names
+
+
+def load_recipe(name_or_path: str) -> tuple[str, Recipe]:
+    """A shipped recipe name, a recipe file, or ``file.yaml:name`` → (name, Recipe)."""
+    entries: dict[str, LineDict] = {}
+    for path in sorted(recipe_dir().glob("*.yaml")):
+        entries.update(read_spec_file(path))
+    wanted = name_or_path
+    if name_or_path.endswith((".yaml", ".yml", ".json")) or "/" in name_or_path or ":" in name_or_path:
+        file, _, wanted = name_or_path.partition(":") if not Path(name_or_path).exists() else (name_or_path, "", "")
+        local = read_spec_file(file)
+        if not wanted:
+            if len(local) != 1:
+                raise UnknownModelError(f"holds {len(local)} recipes; name one as {file}:NAME", file=file)
+            wanted = next(iter(local))
+        entries.update(local)
+    if wanted not in entries:
+        close = difflib.get_close_matches(wanted, list(entries), n=3, cutoff=0.5)
+        hint = f" (did you mean: {', '.join(close)}?)" if close else f" (known: {', '.join(sorted(entries))})"
+        raise UnknownModelError(f"unknown recipe {wanted!r}{hint}")
+    return wanted, validate_recipe(wanted, _resolved(wanted, entries))
+
+
+def _resolved(name: str, entries: dict[str, LineDict]) -> LineDict:
+    chain, current = [], name
+    while current is not None:
+        if current in chain or len(chain) > 16:
+            raise SpecError(f"extends cycle: {' -> '.join(chain + [current])}", path=f"{name}.extends")
+        if current not in entries:
+            raise SpecError(f"extends unknown recipe {current!r}", path=f"{chain[-1]}.extends")
+        chain.append(current)
+        current = entries[current].get("extends")
+    merged = entries[chain[-1]]
+    for parent in reversed(chain[:-1]):
+        merged = merge(merged, entries[parent])
+    return merged
+
+
+def validate_recipe(name: str, raw: LineDict) -> Recipe:
+    from zoo.spec.validate import _path_text, _value_message, _walk
+
+    try:
+        return Recipe.model_validate({k: v for k, v in raw.items() if k != "extends"})
+    except ValidationError as e:
+        err = e.errors()[0]
+        path, where, _, _ = _walk(raw, err["loc"])
+        if err["type"] == "extra_forbidden":
+            message = "unknown field"
+        elif err["type"] == "missing":
+            message = "required field is missing"
+        else:
+            message = _value_message(err["type"], err.get("ctx", {}), err.get("input"), err["msg"])
+        raise SpecError(message, file=where[0], line=where[1], path=_path_text(name, path)) from None
+
+
+def with_overrides(recipe: Recipe, **changes) -> Recipe:
+    """The recipe with command-line overrides (None means keep)."""
+    changes = {k: v for k, v in changes.items() if v is not None}
+    if not changes:
+        return recipe
+    try:
+        return Recipe.model_validate({**recipe.model_dump(), **changes})
+    except ValidationError as e:
+        err = e.errors()[0]
+        from zoo.spec.validate import _value_message
+
+        field = "--" + str(err["loc"][0]).replace("_", "-")
+        raise SpecError(_value_message(err["type"], err.get("ctx", {}), err.get("input"), err["msg"]),
+                        path=field) from None
