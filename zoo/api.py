@@ -35,6 +35,16 @@ def count(name_or_path: str, input_shape=None, classes: int | None = None, polic
     return plan(name_or_path, input_shape, classes, policy).summary()
 
 
+def load_model(path: str, compile: bool = True) -> keras.Model:
+    """Load a .keras file written by zoo (custom layers and schedules registered first)."""
+    import keras
+
+    import zoo.keras.custom  # noqa: F401
+    import zoo.train.schedule  # noqa: F401
+
+    return keras.saving.load_model(path, compile=compile)
+
+
 def build(name_or_path: str, input_shape=None, classes: int | None = None, policy: str = "adapt") -> keras.Model:
     """A Keras 3 functional model for any input shape (H, W, C)."""
     from zoo.keras.build import build_model

@@ -194,4 +194,8 @@ for _module in (train_cmd,):
 
 
 def run() -> None:
+    # TensorFlow's C++ start-up chatter (oneDNN, CUDA probing) is noise for CLI users.
+    import os
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     app()

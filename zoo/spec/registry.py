@@ -15,7 +15,7 @@ from pathlib import Path
 from zoo.errors import SpecError, UnknownModelError
 from zoo.spec.schema import ModelSpec
 from zoo.spec.validate import validate_model
-from zoo.spec.yamlfile import LineDict, read_spec_file
+from zoo.spec.yamlfile import LineDict, display_name, read_spec_file
 
 SPEC_SUFFIXES = (".yaml", ".yml", ".json")
 MAX_EXTENDS_DEPTH = 32
@@ -68,6 +68,15 @@ class Registry:
             return self.parent.entry(name)
         return found
 
+    def _find(self, name: str) -> tuple[Entry, Registry] | None:
+        """The entry and the registry, this one or an ancestor, that defines it."""
+        registry: Registry | None = self
+        while registry is not None:
+            if name in registry._entries:
+                return registry._entries[name], registry
+            registry = registry.parent
+        return None
+
     def all_names(self) -> list[str]:
         names = set(self._entries)
         if self.parent is not None:
@@ -92,27 +101,41 @@ class Registry:
         return cached
 
     def resolved(self, name: str) -> LineDict:
-        """The raw spec with its `extends` chain merged in, parent first."""
+        """The raw spec with its `extends` chain merged in, parent first.
+
+        A parent is looked up from the registry that defines its child, so a user file cannot change
+        what a built-in model extends, and ``resnet18: {extends: resnet18}`` extends the built-in one.
+        """
         chain: list[Entry] = []
+        seen: set[tuple[int, str]] = set()
         current: str | None = name
+        scope: Registry = self
         while current is not None:
-            entry = self.entry(current)
-            if entry is None:
+            found = scope._find(current)
+            if found is None:
                 child = chain[-1]
                 where = child.raw.key_where.get("extends", child.raw.where)
-                raise SpecError(f"extends unknown model {current!r}{_suggestion(current, self.all_names())}",
+                raise SpecError(f"extends unknown model {current!r}{_suggestion(current, scope.all_names())}",
                                 file=where[0], line=where[1], path=f"{child.name}.extends")
-            if current in [e.name for e in chain] or len(chain) >= MAX_EXTENDS_DEPTH:
+            entry, owner = found
+            if (id(owner), current) in seen:
                 names = " -> ".join([e.name for e in chain] + [current])
                 where = chain[-1].raw.key_where.get("extends", chain[-1].raw.where)
                 raise SpecError(f"extends cycle: {names}", file=where[0], line=where[1],
                                 path=f"{chain[-1].name}.extends")
+            if len(chain) >= MAX_EXTENDS_DEPTH:
+                where = chain[-1].raw.key_where.get("extends", chain[-1].raw.where)
+                raise SpecError(f"extends chain is longer than {MAX_EXTENDS_DEPTH} models", file=where[0],
+                                line=where[1], path=f"{chain[-1].name}.extends")
+            seen.add((id(owner), current))
             chain.append(entry)
             parent = entry.raw.get("extends")
             if parent is not None and not isinstance(parent, str):
                 where = entry.raw.key_where["extends"]
                 raise SpecError(f"must be a model name (got {parent!r})", file=where[0], line=where[1],
                                 path=f"{entry.name}.extends")
+            own_name = parent == current and owner.parent is not None and owner.parent._find(current)
+            scope = owner.parent if own_name else owner
             current = parent
         merged = chain[-1].raw
         for entry in reversed(chain[:-1]):
@@ -191,11 +214,13 @@ def resolve(name_or_path: str, registry: Registry | None = None) -> tuple[str, R
     file, _, wanted = name_or_path.partition(":") if not Path(name_or_path).exists() else (name_or_path, "", "")
     local = Registry(parent=registry)
     names = [n for n in local.add_file(file) if local.entry(n).raw.get("abstract") is not True]
+    file = display_name(Path(file))
     if wanted:
         if wanted not in names:
             raise UnknownModelError(f"no model {wanted!r} in this file{_suggestion(wanted, names)}", file=file)
         return wanted, local
+    if not names:
+        raise UnknownModelError("holds no models to build, only abstract bases", file=file)
     if len(names) != 1:
-        listing = ", ".join(names) if names else "none"
-        raise UnknownModelError(f"holds {len(names)} models ({listing}); name one as {file}:NAME", file=file)
+        raise UnknownModelError(f"holds {len(names)} models ({', '.join(names)}); name one as {file}:NAME", file=file)
     return names[0], local

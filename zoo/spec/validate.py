@@ -22,6 +22,9 @@ _TAGS = {
 _SECTIONS = {"conv": schema.ConvDefaults, "paper": schema.Paper, "published": schema.Published,
              "block": schema.BlockOptions}
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_MEANT = re.compile(r"^unknown field \(did you mean '(.+)'\?\)$")
+MAX_LAYERS = 10_000  # once repeats and stages are unrolled; nested repeats multiply, and the planner
+                     # traces every layer (ResNet-1202, the deepest in the papers, has 601 blocks)
 
 
 def validate_model(name: str, raw: LineDict, complete: bool = True) -> schema.ModelSpec:
@@ -29,8 +32,13 @@ def validate_model(name: str, raw: LineDict, complete: bool = True) -> schema.Mo
     try:
         spec = schema.ModelSpec.model_validate(dict(raw))
     except ValidationError as e:
-        errors = _dedupe([_translate(name, raw, err) for err in e.errors()])
+        errors = _dedupe(_drop_misspelt([(err["loc"], _translate(name, raw, err)) for err in e.errors()]))
+        errors.sort(key=lambda err: (err.file or "", err.line or 0))  # as the file reads, not as pydantic checks
         raise _combine(errors) from None
+    layers = _layer_count(spec)
+    if layers > MAX_LAYERS:
+        raise SpecError(f"{_count_text(layers)} layers once repeats and stages are unrolled; the limit is "
+                        f"{MAX_LAYERS:,}", file=raw.where[0], line=raw.where[1], path=name)
     if not complete:
         return spec
     problems = [_located(name, raw, loc, msg) for loc, msg in schema.consistency_problems(spec)]
@@ -42,6 +50,26 @@ def validate_model(name: str, raw: LineDict, complete: bool = True) -> schema.Mo
 def _combine(errors: list[SpecError]) -> SpecError:
     first, rest = errors[0], tuple(errors[1:])
     return SpecError(first.message, file=first.file, line=first.line, path=first.path, more=rest)
+
+
+def _drop_misspelt(located: list[tuple[tuple, SpecError]]) -> list[SpecError]:
+    """`filtres: 64` is one problem, not two: drop "filters is missing" when a sibling suggests it."""
+    meant = set()
+    for loc, err in located:
+        match = _MEANT.match(err.message)
+        if match:
+            meant.add((*loc[:-1], match.group(1)))
+    return [err for loc, err in located if not (err.message == "required field is missing" and loc in meant)]
+
+
+def _layer_count(spec: schema.ModelSpec) -> int:
+    def count(layers) -> int:
+        return sum(layer.times * count(layer.layers) if isinstance(layer, schema.Repeat) else 1 for layer in layers)
+    return count(spec.stem) + count(spec.features) + sum(spec.stages) + count(spec.head)
+
+
+def _count_text(n: int) -> str:
+    return f"{n:,}" if n < 10**15 else f"about 10^{len(str(n)) - 1}"
 
 
 def _dedupe(errors: list[SpecError]) -> list[SpecError]:
@@ -103,9 +131,15 @@ def _translate(name: str, raw: LineDict, err: dict) -> SpecError:
             path.append("type")
             if isinstance(node, LineDict) and "type" in node:
                 where = node.key_where["type"]
+    elif kind == "model_attributes_type" and _in_layer_list(err["loc"]):
+        message = _tag_message("union_tag_not_found", ctx, got)  # 64.5 or 'flatten' where a layer belongs
     else:
         message = _value_message(kind, ctx, got, err["msg"])
     return SpecError(message, file=where[0], line=where[1], path=_path_text(name, path))
+
+
+def _in_layer_list(loc: tuple) -> bool:
+    return len(loc) >= 2 and isinstance(loc[-1], int) and loc[-2] in ("stem", "features", "head", "layers")
 
 
 def _value_message(kind: str, ctx: dict, got: Any, default: str) -> str:

@@ -171,6 +171,9 @@ def _existing_state(run_dir: Path, resume: bool) -> dict | None:
 def _load_checkpoint(run_dir: Path, state: dict):
     import keras
 
+    import zoo.keras.custom  # noqa: F401  (registers the custom layers)
+    import zoo.train.schedule  # noqa: F401  (registers the learning-rate schedule)
+
     path = run_dir / "checkpoints" / state["checkpoint"]
     try:
         return keras.saving.load_model(path, compile=True)
@@ -250,8 +253,11 @@ def _finish(run_dir, model, plan, data, recipe_name, recipe, history, test_batch
             info) -> TrainResult:
     from zoo.train.rundir import save_model_atomic
 
+    import keras
+
     scores = model.evaluate(test_batches, verbose=0, return_dict=True)
-    save_model_atomic(model, run_dir / "model.keras")
+    # The delivered model is for inference: same layers and weights, no optimizer or schedule to import.
+    save_model_atomic(keras.Model(model.inputs, model.outputs, name=model.name), run_dir / "model.keras")
     history = history or read_history(run_dir / "history.csv")
     write_history(run_dir / "history.csv", history)
     plot_curves(run_dir / "curves.png", history, f"{plan.name} on {data.label}")

@@ -1,0 +1,286 @@
+"""``load_dataset``: find a dataset's standard files, read them safely, return uint8 arrays.
+
+Known names are looked up in ``data_dir``, then ``$ZOO_DATA``, then Keras's cache, then (if
+allowed) fetched by Keras's own downloader. Anything else is a path: an ``.npz``, a CIFAR archive
+or folder, an IDX folder, or an image folder (folder or tar archive). Keras is imported only
+for the download.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from zoo.data import cache
+from zoo.data.archive import is_tar_name, strip_tar_suffix
+from zoo.data.base import DataError, Dataset, make_dataset, reason
+from zoo.data.formats import IDX_NAMES, read_cifar, read_idx_set, read_npz
+from zoo.data.images import decode, scan_folder, scan_tar
+
+__all__ = ["Dataset", "DataError", "load_dataset", "KNOWN_DATASETS", "keras_datasets_dir"]
+
+DIGITS = tuple(str(i) for i in range(10))
+FASHION = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+CIFAR10 = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+CIFAR100 = (
+    "apple aquarium_fish baby bear beaver bed bee beetle bicycle bottle bowl boy bridge bus butterfly camel "
+    "can castle caterpillar cattle chair chimpanzee clock cloud cockroach couch crab crocodile cup dinosaur "
+    "dolphin elephant flatfish forest fox girl hamster house kangaroo keyboard lamp lawn_mower leopard lion "
+    "lizard lobster man maple_tree motorcycle mountain mouse mushroom oak_tree orange orchid otter palm_tree "
+    "pear pickup_truck pine_tree plain plate poppy porcupine possum rabbit raccoon ray road rocket rose sea "
+    "seal shark shrew skunk skyscraper snail snake spider squirrel streetcar sunflower sweet_pepper table "
+    "tank telephone television tiger tractor train trout tulip turtle wardrobe whale willow_tree wolf woman worm"
+).split()
+JPEG_COPY_LABEL = "CIFAR-10 (JPEG copy)"
+
+
+@dataclass(frozen=True)
+class Known:
+    """Where a standard dataset may sit. ``files`` are (format, path relative to a search folder)."""
+
+    label: str
+    folders: tuple[str, ...]  # subfolders of each place that may hold the files, e.g. fashion-mnist/
+    files: tuple[tuple[str, str], ...]
+    wanted: str  # the file names to put there, for the not-found message
+    class_names: tuple[str, ...]
+    fallback: tuple[tuple[str, str], ...] = ()  # an unofficial copy used only when no official file is found
+
+
+_IDX = ("idx", ".")
+_IDX_WANTED = "the four IDX files " + ", ".join(IDX_NAMES)
+KNOWN = {
+    "mnist": Known("MNIST", ("mnist",), (("npz", "mnist.npz"), _IDX),
+                   f"mnist.npz or {_IDX_WANTED}", DIGITS),
+    "fashion_mnist": Known("Fashion-MNIST", ("fashion-mnist", "fashion_mnist"),
+                           (_IDX, ("npz", "fashion-mnist.npz"), ("npz", "fashion_mnist.npz")),
+                           f"{_IDX_WANTED} (Keras keeps them in fashion-mnist/) or fashion-mnist.npz", FASHION),
+    "cifar10": Known("CIFAR-10", ("cifar10", "cifar-10"),
+                     (("cifar10", "cifar-10-python.tar.gz"), ("cifar10", "cifar-10-batches-py"),
+                      ("cifar10", "cifar-10-batches-py-target/cifar-10-batches-py"),  # Keras 3's extraction
+                      ("cifar10", "cifar-10-batches-py.tar.gz")),  # older Keras's download name
+                     "cifar-10-python.tar.gz or its extracted cifar-10-batches-py/ "
+                     "(or the image-folder copy cifar10-jpeg.tar.gz or cifar10-jpeg/)", CIFAR10,
+                     fallback=(("images", "cifar10-jpeg.tar.gz"), ("images", "cifar10-jpeg"))),
+    "cifar100": Known("CIFAR-100", ("cifar100", "cifar-100"),
+                      (("cifar100", "cifar-100-python.tar.gz"), ("cifar100", "cifar-100-python"),
+                       ("cifar100", "cifar-100-python-target/cifar-100-python")),
+                      "cifar-100-python.tar.gz or its extracted cifar-100-python/", CIFAR100),
+}
+KNOWN_DATASETS = tuple(KNOWN)
+_ALIASES = {"cifar_10": "cifar10", "cifar_100": "cifar100", "fashionmnist": "fashion_mnist"}
+
+
+def keras_datasets_dir() -> Path:
+    """Where ``keras.datasets`` caches downloads: ``$KERAS_HOME/datasets``, else ``~/.keras/datasets``."""
+    home = os.environ.get("KERAS_HOME")
+    if not home:
+        base = os.path.expanduser("~")
+        home = os.path.join(base if os.access(base, os.W_OK) else "/tmp", ".keras")
+    return Path(home, "datasets")
+
+
+def _places(data_dir) -> list[tuple[str, Path | None]]:
+    """(description, folder) in search order; folder None when that place is not set."""
+    places = [(f"data_dir {data_dir}" if data_dir is not None else "data_dir (not given)",
+               Path(data_dir) if data_dir is not None else None)]
+    zoo_data = [p for p in os.environ.get("ZOO_DATA", "").split(os.pathsep) if p]
+    places += [(f"$ZOO_DATA {p}", Path(p)) for p in zoo_data] or [("$ZOO_DATA (not set)", None)]
+    places.append((f"the Keras cache {keras_datasets_dir()}", keras_datasets_dir()))
+    return places
+
+
+def _present(kind: str, path: Path) -> bool:
+    if kind == "idx":
+        return all((path / name).is_file() for name in IDX_NAMES)
+    if kind == "npz" or is_tar_name(path.name):
+        return path.is_file()
+    return path.is_dir()
+
+
+def _find(known: Known, places, files) -> tuple[str, Path] | None:
+    for _, place in places:
+        if place is None:
+            continue
+        for folder in (place, *(place / sub for sub in known.folders)):
+            for kind, rel in files:
+                if _present(kind, folder / rel):
+                    return kind, folder / rel
+    return None
+
+
+def _partial_idx(known: Known, places) -> list[str]:
+    """Folders holding some but not all four IDX files: worth naming in the error."""
+    notes = []
+    if _IDX not in known.files:
+        return notes
+    for _, place in places:
+        if place is None:
+            continue
+        for folder in (place, *(place / sub for sub in known.folders)):
+            have = [name for name in IDX_NAMES if (folder / name).is_file()]
+            if have:
+                missing = [name for name in IDX_NAMES if name not in have]
+                notes.append(f"{folder} has an incomplete IDX set (missing {', '.join(missing)})")
+    return notes
+
+
+def _download(name: str, known: Known) -> tuple[Dataset | None, str]:
+    """Keras's own downloader (which caches where the search looks next time); never raises."""
+    try:
+        module = importlib.import_module(f"keras.datasets.{name}")
+        (x_train, y_train), (x_test, y_test) = module.load_data()
+        arrays = {"x_train": _channels_last(x_train), "y_train": y_train,
+                  "x_test": _channels_last(x_test), "y_test": y_test}
+        return make_dataset(name, known.label, arrays, known.class_names, f"keras.datasets.{name}.load_data()"), ""
+    except Exception as error:  # no network, no keras, a bad download, a failed check: all mean "not found"
+        return None, reason(error)
+
+
+def _channels_last(x) -> np.ndarray:
+    x = np.asarray(x)
+    if x.ndim == 4 and x.shape[1] in (1, 3) and x.shape[-1] not in (1, 3):  # keras image_data_format channels_first
+        x = x.transpose(0, 2, 3, 1)
+    return np.ascontiguousarray(x)
+
+
+def _read(name: str, label: str, kind: str, path: Path, class_names, cache_dir) -> Dataset:
+    source = str(path)
+    if kind == "npz":
+        arrays = read_npz(source)
+        if class_names is None:  # an unknown .npz: classes are the label values
+            top = max((int(np.max(arrays[k])) for k in ("y_train", "y_test") if np.size(arrays[k])), default=-1)
+            class_names = tuple(str(i) for i in range(top + 1))
+        return make_dataset(name, label, arrays, class_names, source)
+    if kind == "idx":
+        return make_dataset(name, label, read_idx_set(path), class_names, source)
+    if kind in ("cifar10", "cifar100"):
+        arrays, names = read_cifar(source, kind)
+        expected = len(CIFAR10 if kind == "cifar10" else CIFAR100)
+        if len(names) != expected:
+            raise DataError(f"lists {len(names)} class names, expected {expected}", file=source)
+        return make_dataset(name, label, arrays, names, source)
+    return _read_images(name, label, path, class_names, cache_dir)
+
+
+def _read_images(name: str, label: str, path: Path, class_names, cache_dir) -> Dataset:
+    """An image folder or archive, decoded once and then read from the cache."""
+    source = str(path)
+    layout = None
+    try:
+        if path.is_dir():
+            layout = scan_folder(source)
+            key = cache.folder_key(source, layout)
+        else:
+            key = cache.archive_key(source)
+    except OSError as error:
+        raise DataError(f"cannot read ({reason(error)})", file=source) from error
+    where = cache.cache_path(cache.cache_folder(cache_dir), strip_tar_suffix(path.name), key)
+    cached = cache.load(where)
+    if cached is not None:
+        arrays, names = cached
+    else:
+        layout = layout or scan_tar(source)
+        arrays, names = decode(layout), layout.class_names
+        cache.save(where, arrays, names)
+    if class_names is not None:  # a known dataset's copy: same classes, in the official order
+        if sorted(names) != sorted(class_names):
+            raise DataError(f"class folders are {', '.join(names)}; expected {', '.join(class_names)}", file=source)
+        order = np.array([class_names.index(n) for n in names], np.int64)
+        arrays = {**arrays, "y_train": order[arrays["y_train"]], "y_test": order[arrays["y_test"]]}
+        names = class_names
+    return make_dataset(name, label, arrays, names, source)
+
+
+def _canonical(name_or_path) -> str | None:
+    if not isinstance(name_or_path, str) or "/" in name_or_path or os.sep in name_or_path:
+        return None
+    key = name_or_path.strip().lower().replace("-", "_")
+    key = _ALIASES.get(key, key)
+    return key if key in KNOWN else None
+
+
+def _load_known(name: str, data_dir, download: bool, cache_dir) -> Dataset:
+    known = KNOWN[name]
+    places = _places(data_dir)
+    found = _find(known, places, known.files)
+    if found is not None:
+        return _read(name, known.label, *found, known.class_names, cache_dir)
+    found = _find(known, places, known.fallback)
+    if found is not None:
+        return _read(name, JPEG_COPY_LABEL, *found, known.class_names, cache_dir)
+    failure = "download skipped (download=False)"
+    if download:
+        dataset, why = _download(name, known)
+        if dataset is not None:
+            return dataset
+        failure = f"Keras download failed ({why})"
+    subfolders = " or ".join(f"{sub}/" for sub in known.folders)
+    notes = "".join(f"; {note}" for note in _partial_idx(known, places))
+    raise DataError(f"{name}: no data found; looked in {', '.join(desc for desc, _ in places)} "
+                    f"(each also in a {subfolders} subfolder) for {known.wanted}{notes}; {failure}")
+
+
+def _identify(path: Path) -> tuple[str, str, str, tuple[str, ...] | None]:
+    """(name, label, format, class names or None) for a file or folder given by path."""
+    base = path.name
+    lower = base.lower()
+    stem = strip_tar_suffix(base)
+    if path.is_dir():
+        if all((path / n).is_file() for n in IDX_NAMES):
+            name = "fashion_mnist" if "fashion" in lower else "mnist"
+            return name, KNOWN[name].label, "idx", KNOWN[name].class_names
+        if (path / "data_batch_1").is_file():
+            return "cifar10", KNOWN["cifar10"].label, "cifar10", None
+        if (path / "meta").is_file() and (path / "train").is_file():
+            return "cifar100", KNOWN["cifar100"].label, "cifar100", None
+    elif lower.endswith(".npz"):
+        key = _canonical(base[:-4])
+        if key in ("mnist", "fashion_mnist"):
+            return key, KNOWN[key].label, "npz", KNOWN[key].class_names
+        return base[:-4], base[:-4], "npz", None
+    elif not is_tar_name(base):
+        raise DataError("unsupported file: expected an .npz, a tar archive (.tar.gz, .tgz, .tar) or a folder",
+                        file=str(path))
+    elif lower.startswith(("cifar-10-python", "cifar-10-batches-py")):
+        return "cifar10", KNOWN["cifar10"].label, "cifar10", None
+    elif lower.startswith("cifar-100-python"):
+        return "cifar100", KNOWN["cifar100"].label, "cifar100", None
+    if stem == "cifar10-jpeg":
+        return stem, JPEG_COPY_LABEL, "images", CIFAR10
+    return stem, stem, "images", None
+
+
+def _load_path(name_or_path, data_dir, cache_dir) -> Dataset:
+    text = os.fspath(name_or_path)
+    path = Path(text).expanduser()
+    if not path.exists() and "/" not in text and os.sep not in text:
+        places = _places(data_dir)
+        tried = [place / f"{text}{suffix}" for _, place in places if place is not None
+                 for suffix in ("", ".tar.gz", ".tgz", ".tar")]
+        path = next((p for p in tried if p.exists()), path)
+        if not path.exists():
+            raise DataError(f"unknown dataset {text!r}: not one of {', '.join(KNOWN_DATASETS)} and no file or folder "
+                            f"{text}, {text}.tar.gz, {text}.tgz or {text}.tar here or in "
+                            f"{', '.join(desc for desc, _ in places)}")
+    if not path.exists():
+        raise DataError("no such file or folder", file=text)
+    name, label, kind, class_names = _identify(path)
+    return _read(name, label, kind, path, class_names, cache_dir)
+
+
+def load_dataset(name_or_path: str | os.PathLike, data_dir: str | os.PathLike | None = None, *,
+                 download: bool = True, cache_dir: str | os.PathLike | None = None) -> Dataset:
+    """A dataset by name (``mnist``, ``fashion_mnist``, ``cifar10``, ``cifar100``) or by path.
+
+    A known name always means that dataset; write ``./mnist`` for a folder called mnist.
+    Image folders are decoded once and cached under ``cache_dir``, ``$ZOO_CACHE`` or ``~/.cache/zoo``.
+    Raises DataError (one line) when nothing is found or a file is corrupt or unsafe.
+    """
+    name = _canonical(name_or_path)
+    if name is not None:
+        return _load_known(name, data_dir, download, cache_dir)
+    return _load_path(name_or_path, data_dir, cache_dir)
