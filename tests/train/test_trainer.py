@@ -192,3 +192,17 @@ def test_bad_dataset_files_give_one_line_and_exit_2(case, tiny_spec, tmp_path, m
         assert "mnist.npz" in lines[0] and str(folder) in lines[0]
     else:
         assert str(folder / "mnist.npz") in lines[0] or "mnist.npz" in lines[0]
+
+
+def test_mixed_bfloat16_keeps_a_float32_output(tiny_spec, mnist_dir, tmp_path):
+    import keras
+
+    out = tmp_path / "run"
+    result = train(str(tiny_spec), "mnist", epochs=1, limit=128, data_dir=str(mnist_dir), out=out,
+                   precision="mixed_bfloat16")
+    model = keras.saving.load_model(out / "model.keras")
+    assert model.get_layer("float32_output").dtype_policy.compute_dtype == "float32"
+    assert model.get_layer("tiny").get_layer("block1_conv1_conv").dtype_policy.compute_dtype == "bfloat16"
+    assert json.loads((out / "config.json").read_text())["recipe"]["precision"] == "mixed_bfloat16"
+    assert keras.config.dtype_policy().name == "float32"  # the global policy is restored
+    assert 0 <= result.test_accuracy <= 1
