@@ -9,14 +9,22 @@ import zoo
 from tests.conftest import MODELS
 
 SHAPES = [(28, 28, 1), (32, 32, 3), (224, 224, 3)]
+# ResNet-1202 takes about 20 s a build here: the default suite builds it once, at CIFAR size.
+SLOW = {"resnet1202"}
+
+
+def cases(shapes):
+    for name in MODELS:
+        for shape in shapes:
+            marks = [pytest.mark.slow] if name in SLOW and shape != (32, 32, 3) else []
+            yield pytest.param(name, shape, marks=marks, id=f"{name}-{'x'.join(map(str, shape))}")
 
 
 def weight_count(weights) -> int:
     return sum(int(np.prod(w.shape)) for w in weights)
 
 
-@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "x".join(map(str, s)))
-@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize("name,shape", cases(SHAPES))
 def test_built_model_matches_plan(name, shape):
     plan = zoo.plan(name, shape, 10)
     model = zoo.build(name, shape, 10)
@@ -30,7 +38,7 @@ def test_built_model_matches_plan(name, shape):
         assert tuple(layers[node.name].output.shape[1:]) == node.shape, node.name
 
 
-@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize("name", [pytest.param(n, marks=[pytest.mark.slow] if n in SLOW else []) for n in MODELS])
 def test_forward_pass_gives_probabilities(name):
     model = zoo.build(name, (32, 32, 3), 7)
     x = np.random.default_rng(0).random((2, 32, 32, 3), dtype=np.float32)

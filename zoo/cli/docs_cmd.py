@@ -42,7 +42,7 @@ def register(app: typer.Typer) -> None:
     def serve_cmd(dev_addr: str = typer.Option("127.0.0.1:8000", "--dev-addr", "-a", help="IP:PORT to serve on."),
                   config_file: Optional[Path] = ConfigFile) -> None:
         """Serve the site with live reload while you edit docs/ or the specs."""
-        raise typer.Exit(run_mkdocs(["serve", "--dev-addr", dev_addr, "--watch", str(_spec_dir())], config_file))
+        raise typer.Exit(run_mkdocs(["serve", "--dev-addr", dev_addr], config_file))  # mkdocs.yml watches specs/
 
     @docs.command("pages")
     @_reports_errors

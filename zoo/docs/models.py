@@ -19,6 +19,7 @@ from zoo.docs.references import REFERENCE_CLASSES, REFERENCE_INPUT, Reference, r
 from zoo.errors import ZooError
 from zoo.plan.graph import Node, Plan
 from zoo.plan.planner import plan_model
+from zoo.spec import registry as registry_module
 from zoo.spec import schema
 from zoo.spec.registry import Entry, Registry, builtin_spec_dir, default_registry
 
@@ -78,6 +79,12 @@ def model_page(name: str) -> str:
     return f"models/{stem}.md"
 
 
+def reload_registry() -> Registry:
+    """The default registry read afresh: `mkdocs serve` rebuilds in one process after a spec edit."""
+    registry_module._default = None  # default_registry() caches; there is no public reset
+    return default_registry()
+
+
 def collect(registry: Registry | None = None) -> list[Family]:
     """Every concrete model, planned at its default input and at SHAPES, grouped by family."""
     registry = registry or default_registry()
@@ -126,21 +133,21 @@ same architecture:
 The keras.applications and torchvision columns give those libraries' published totals
 at 224×224×3 with 1000 classes and how they follow from ours: **=** equal,
 **− BN stats** ours without the moving statistics, **+ conv bias** ours plus one
-bias per convolution filter. The paper column is the paper's own figure, in millions
-of parameters or in GFLOPs (multiply-adds ×10⁹, as He et al. count them). MACs are
-the multiply-accumulates of convolutions and dense layers, in millions.
+bias per convolution filter, **− conv bias** ours without the biases. The paper
+column is the paper's own figure, in millions of parameters or in GFLOPs
+(multiply-adds ×10⁹, as He et al. count them). MACs are the multiply-accumulates
+of convolutions and dense layers, in millions.
 """
 
 
 def overview_page(families: list[Family]) -> str:
     count = sum(len(f.models) for f in families)
-    parts = ["# Models\n",
-             f"The zoo holds {count} models in {len(families)} families, each defined by a spec file "
-             "in `specs/`. These pages are generated from those files when the site is built.\n",
-             CONVENTIONS]
-    for family in families:
-        parts.append(family_section(family))
-    return "\n".join(parts)
+    out = ["# Models\n",
+           f"The zoo holds {count} models in {len(families)} families, each defined by a spec file "
+           "in `specs/`. These pages are generated from those files when the site is built.\n",
+           CONVENTIONS]
+    out += [family_section(family) for family in families]
+    return "\n".join(out)
 
 
 def family_section(family: Family) -> str:
@@ -187,21 +194,21 @@ def paper_row(spec: schema.ModelSpec) -> str:
 def published_text(published: schema.Published | None) -> str:
     if published is None:
         return ""
-    parts = []
+    figures = []
     if published.params_millions:
-        parts.append(f"{published.params_millions:g} M params")
+        figures.append(f"{published.params_millions:g} M params")
     if published.gflops:
-        parts.append(f"{published.gflops:g} GFLOPs")
-    return ", ".join(parts)
+        figures.append(f"{published.gflops:g} GFLOPs")
+    return ", ".join(figures)
 
 
 # -- one page per model ----------------------------------------------------------------------
 
 def model_page_text(m: ModelDoc, family: Family) -> str:
     p = m.plan
-    parts = [f"# {m.name}\n"]
+    out = [f"# {m.name}\n"]
     if m.spec.description:
-        parts.append(f"{m.spec.description}\n")
+        out.append(f"{m.spec.description}\n")
     facts = [("Family", f"[{family.title}](index.md#{family.anchor})")]
     if m.spec.paper:
         facts.append(("Paper", f"{citation(m.spec.paper)} {paper_row(m.spec)}"))
@@ -212,36 +219,37 @@ def model_page_text(m: ModelDoc, family: Family) -> str:
                              f"{p.non_trainable_params:,} non-trainable)"),
               ("Depth", f"{p.depth} weight layers on the main path"),
               ("MACs", f"{p.macs:,} at {shape_text(p.input_shape)}")]
-    parts.append(table(["", ""], facts))
+    out.append(table(["", ""], facts))
     if m.refs:
-        parts.append("## Other libraries\n")
-        parts.append(f"At {shape_text(REFERENCE_INPUT)} with {REFERENCE_CLASSES} classes. "
-                     "See [the counting conventions](index.md).\n")
-        parts.append(table(["Library", "Model", "Parameters", "Compared with ours"],
-                           [(f"[{r.library}]({r.url})", f"`{r.model}`", f"{r.params:,}", r.relation)
-                            for r in m.refs], "llrl"))
-    parts.append(spec_section(m))
-    parts.append(stages_section(m))
-    parts.append(plan_section(m))
-    return "\n".join(parts)
+        out.append("## Other libraries\n")
+        out.append(f"At {shape_text(REFERENCE_INPUT)} with {REFERENCE_CLASSES} classes. "
+                   "See [the counting conventions](index.md).\n")
+        out.append(table(["Library", "Model", "Parameters", "Compared with ours"],
+                         [(f"[{r.library}]({r.url})", f"`{r.model}`", f"{r.params:,}", r.relation)
+                          for r in m.refs], "llrl"))
+    out.append(spec_section(m))
+    out.append(stages_section(m))
+    out.append(plan_section(m))
+    return "\n".join(out)
 
 
 def spec_section(m: ModelDoc) -> str:
-    parts = ["## Spec\n"]
+    out = ["## Spec\n"]
     file, text = source_text(m.entry)
     label = f"`{Path(file).name}`" if file else "its spec file"
-    parts.append(f"As written in {label}:\n")
-    parts.append(fence(text, "yaml"))
+    out.append(f"As written in {label}:\n")
+    out.append(fence(text, "yaml"))
     if len(m.chain) > 1:
         links = " → ".join([f"`{m.name}`"] + [_entry_link(e) for e in m.chain[1:]])
-        parts.append(f"Extends: {links}. Each spec overrides the one it extends: mappings merge, "
-                     "lists replace.\n")
+        out.append(f"Extends: {links}. Each spec overrides the one it extends: mappings merge, "
+                   "lists replace.\n")
         for parent in m.chain[1:]:
             pfile, ptext = source_text(parent)
             where = f" in `{Path(pfile).name}`" if pfile else ""
-            parts.append(details(f"{parent.name}{where}", fence(ptext, "yaml")))
-        parts.append(details("Resolved: the spec with its `extends` chain merged in", fence(resolved_yaml(m), "yaml")))
-    return "\n".join(parts)
+            out.append(details(f"{parent.name}{where}", fence(ptext, "yaml")))
+        out.append(details("Resolved: the spec with its `extends` chain merged in",
+                           fence(resolved_yaml(m), "yaml")))
+    return "\n".join(out)
 
 
 def _entry_link(entry: Entry) -> str:
@@ -487,7 +495,8 @@ def plan_section(m: ModelDoc) -> str:
     for s, plan in planned.items():
         for node in plan.adapted:
             notes.append(f"- at {shape_text(s)}: `{node.name}` ({node.source}): {node.note}")
-    failed = "".join(f"At {shape_text(s)} the model cannot be planned: {message}\n\n" for s, message in m.errors.items())
+    failed = "".join(f"At {shape_text(s)} the model cannot be planned: {message}\n\n"
+                     for s, message in m.errors.items())
     adapted_text = ("Layers marked † are adapted to fit the input (policy `adapt`; "
                     "`--strict` refuses them instead):\n\n" + "\n".join(notes) + "\n") if notes else (
                     "No layer needs adapting at these inputs.\n")

@@ -71,62 +71,67 @@ class Pool(_Strict):
     pool: Kernel = Field([2, 2], description="Window size.")
     stride: Stride | None = Field(None, description="Stride; defaults to the window size.")
     padding: Padding = Field("valid", description="`valid`, `same`, or explicit zero padding in pixels.")
-    name: Name | None = None
+    name: Name | None = Field(None, description="Layer name; derived from the position when omitted.")
 
 
 class LRN(_Strict):
     """Local response normalisation across channels (Krizhevsky et al. 2012)."""
     type: Literal["lrn"]
     size: Annotated[int, Field(ge=1, le=255), AfterValidator(_odd)] = Field(5, description="Channels in the window (odd).")
-    alpha: Annotated[float, Field(ge=0)] = 1e-4
-    beta: Annotated[float, Field(ge=0)] = 0.75
+    alpha: Annotated[float, Field(ge=0)] = Field(1e-4, description="Scale of the sum of squares.")
+    beta: Annotated[float, Field(ge=0)] = Field(0.75, description="Exponent.")
     bias: Annotated[float, Field(gt=0)] = Field(2.0, description="The constant k.")
-    name: Name | None = None
+    name: Name | None = Field(None, description="Layer name; derived from the position when omitted.")
 
 
 class Dense(_Strict):
     """Fully connected layer."""
     type: Literal["dense"]
-    units: Annotated[int, Field(ge=1, le=MAX_UNITS)]
-    activation: Activation = "relu"
-    bias: bool = True
-    name: Name | None = None
+    units: Annotated[int, Field(ge=1, le=MAX_UNITS)] = Field(description="Output features.")
+    activation: Activation = Field("relu", description="Applied to the output.")
+    bias: bool = Field(True, description="Add a learned bias.")
+    name: Name | None = Field(None, description="Layer name; `fc1`, `fc2`, … when omitted.")
 
 
 class Classifier(_Strict):
     """The final dense layer, one unit per class."""
     type: Literal["classifier"]
-    activation: Activation = "softmax"
-    bias: bool = True
-    name: Name | None = None
+    activation: Activation = Field("softmax", description="`softmax` gives class probabilities.")
+    bias: bool = Field(True, description="Add a learned bias.")
+    name: Name | None = Field(None, description="Layer name; `predictions` when omitted.")
 
 
 class Dropout(_Strict):
+    """Zero a fraction of activations while training."""
     type: Literal["dropout"]
-    rate: Annotated[float, Field(ge=0, lt=1)] = 0.5
-    name: Name | None = None
+    rate: Annotated[float, Field(ge=0, lt=1)] = Field(0.5, description="Fraction dropped, from 0 up to 1.")
+    name: Name | None = Field(None, description="Layer name; derived from the position when omitted.")
 
 
 class Flatten(_Strict):
+    """Feature map → vector, as VGG's head needs before its dense layers."""
     type: Literal["flatten"]
-    name: Name | None = None
+    name: Name | None = Field(None, description="Layer name; derived from the position when omitted.")
 
 
 class GlobalPool(_Strict):
+    """Average or maximum over all positions: one value per channel, for any input size."""
     type: Literal["global_pool"]
-    mode: Literal["avg", "max"] = "avg"
-    name: Name | None = None
+    mode: Literal["avg", "max"] = Field("avg", description="`avg` or `max`.")
+    name: Name | None = Field(None, description="Layer name; derived from the position when omitted.")
 
 
 class BatchNorm(_Strict):
+    """Batch normalisation with the spec's `conv.bn_epsilon` and `conv.bn_momentum`."""
     type: Literal["batch_norm"]
-    name: Name | None = None
+    name: Name | None = Field(None, description="Layer name; derived from the position when omitted.")
 
 
 class Act(_Strict):
+    """An activation on its own, e.g. after a final batch norm."""
     type: Literal["activation"]
-    activation: Activation = "relu"
-    name: Name | None = None
+    activation: Activation = Field("relu", description="Which function.")
+    name: Name | None = Field(None, description="Layer name; derived from the position when omitted.")
 
 
 class BlockOptions(_Strict):
@@ -143,8 +148,8 @@ class BlockOptions(_Strict):
 class Residual(BlockOptions):
     """One residual block placed by hand in `features`."""
     filters: Channels = Field(description="Block width; the output has `filters × expansion` channels.")
-    stride: Annotated[int, Field(ge=1, le=MAX_STRIDE)] = 1
-    name: Name | None = None
+    stride: Annotated[int, Field(ge=1, le=MAX_STRIDE)] = Field(1, description="Stride of the block's downsampling convolution.")
+    name: Name | None = Field(None, description="Layer name; derived from the position when omitted.")
 
 
 def _shorthand(items: Any) -> Any:
@@ -165,7 +170,7 @@ def _shorthand(items: Any) -> Any:
 class Repeat(_Strict):
     """Its `layers`, `times` times over."""
     type: Literal["repeat"]
-    times: Annotated[int, Field(ge=1, le=MAX_REPEATS)]
+    times: Annotated[int, Field(ge=1, le=MAX_REPEATS)] = Field(description="How many copies.")
     layers: Annotated[list["Layer"], Field(min_length=1), BeforeValidator(_shorthand)] = Field(
         description="Layers to repeat; the same shorthand as `features`.")
 
@@ -184,29 +189,30 @@ LAYER_TYPES = ("conv", "maxpool", "avgpool", "lrn", "dense", "classifier", "drop
 
 class ConvDefaults(_Strict):
     """Defaults for every convolution in the model, blocks included."""
-    kernel: Kernel = [3, 3]
-    padding: Padding = "same"
-    activation: Activation = "relu"
+    kernel: Kernel = Field([3, 3], description="Kernel size of a convolution that gives none.")
+    padding: Padding = Field("same", description="`same`, `valid`, or zero padding in pixels.")
+    activation: Activation = Field("relu", description="Activation after each convolution (after its batch norm).")
     bias: bool = Field(True, description="The papers' ResNets use no bias before batch norm.")
-    batch_norm: bool = False
-    bn_epsilon: Annotated[float, Field(gt=0, lt=1)] = 1e-5
+    batch_norm: bool = Field(False, description="Batch norm after every convolution.")
+    bn_epsilon: Annotated[float, Field(gt=0, lt=1)] = Field(1e-5, description="Added to the variance.")
     bn_momentum: Annotated[float, Field(ge=0, lt=1)] = Field(0.9, description="Keras convention: weight of the old moving average.")
-    initializer: Literal["glorot_uniform", "glorot_normal", "he_normal", "he_uniform", "lecun_normal"] = "glorot_uniform"
+    initializer: Literal["glorot_uniform", "glorot_normal", "he_normal", "he_uniform", "lecun_normal"] = Field(
+        "glorot_uniform", description="Kernel initialiser; the ResNet papers use `he_normal`.")
 
 
 class Paper(_Strict):
     """Where the architecture is published."""
-    title: str
-    authors: str
-    year: Annotated[int, Field(ge=1950, le=2100)]
-    url: str | None = None
+    title: str = Field(description="The paper's title.")
+    authors: str = Field(description="Its authors, as cited.")
+    year: Annotated[int, Field(ge=1950, le=2100)] = Field(description="Year of publication.")
+    url: str | None = Field(None, description="Where to read it.")
     table: str = Field(description="The table that defines it, e.g. `Table 1`.")
     row: str = Field(description="Its row or column in that table, e.g. `D` or `50-layer`.")
 
 
 class Published(_Strict):
     """The paper's own figures, to check ours against."""
-    params_millions: Annotated[float, Field(gt=0)] | None = None
+    params_millions: Annotated[float, Field(gt=0)] | None = Field(None, description="Parameters ×10⁶, as printed.")
     gflops: Annotated[float, Field(gt=0)] | None = Field(None, description="Multiply-adds ×10⁹, as the ResNet paper counts FLOPs.")
     source: str = Field(description="Where the figures are printed, e.g. `Table 2`.")
 
@@ -215,14 +221,14 @@ class ModelSpec(_Strict):
     """One architecture. Sections run in order: stem, features, stages, head."""
     extends: Name | None = Field(None, description="A spec to start from; this one overrides its fields (mappings merge, lists replace).")
     abstract: bool = Field(False, description="A base for other specs only; not listed or built.")
-    family: str = "custom"
-    description: str = ""
-    paper: Paper | None = None
-    published: Published | None = None
+    family: str = Field("custom", description="Groups models in `zoo list` and the docs, e.g. `vgg`, `resnet`.")
+    description: str = Field("", description="One or two sentences for people.")
+    paper: Paper | None = Field(None, description="Where the architecture is published.")
+    published: Published | None = Field(None, description="The paper's own figures.")
     input_shape: Annotated[list[Annotated[int, Field(ge=1, le=MAX_SIDE)]], Field(min_length=3, max_length=3)] = Field(
         [224, 224, 3], description="Default input, `[height, width, channels]`.")
-    classes: Annotated[int, Field(ge=1, le=MAX_UNITS)] = 1000
-    conv: ConvDefaults = ConvDefaults()
+    classes: Annotated[int, Field(ge=1, le=MAX_UNITS)] = Field(1000, description="Default number of classes (the classifier's units).")
+    conv: ConvDefaults = Field(ConvDefaults(), description="Defaults for every convolution, blocks included.")
     stem: Layers = Field([], description="Layers before the body.")
     features: Layers = Field([], description="A plain sequence: integers are 3×3 convolutions, `M` is max pooling.")
     block: BlockOptions | None = Field(None, description="The residual block that `stages` repeat.")

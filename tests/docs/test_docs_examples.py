@@ -1,0 +1,158 @@
+"""The pages' examples run as written: the tutorial and getting started, block by block, in an empty folder.
+
+How a page is read, in order:
+
+- ```yaml title="FILE"``` writes FILE;
+- ```bash``` runs in bash (exported variables carry over to later blocks), ```python``` in this Python;
+- the ```text``` block right after a command is an excerpt of its output: each of its lines must
+  appear, in order, within a line of the output (spaces collapsed);
+- ``<!-- exit: N -->`` before a command expects exit status N instead of 0;
+  ``<!-- test: skip -->`` leaves the next block out.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGES = ["tutorial.md", "getting-started.md"]
+FENCE = re.compile(r"^(<!--\s*(?P<marker>[^>]*?)\s*-->\n)?```(?P<lang>\w+)(?P<info>[^\n]*)\n(?P<body>.*?)^```$",
+                   re.S | re.M)
+
+
+@dataclass
+class Block:
+    lang: str
+    info: str
+    body: str
+    marker: str
+    line: int
+    expected: str | None = None
+
+    @property
+    def title(self) -> str | None:
+        match = re.search(r'title="([^"]+)"', self.info)
+        return match[1] if match else None
+
+
+def read_blocks(text: str) -> list[Block]:
+    """Fenced blocks in order, each command with the text block that follows it as its expected output."""
+    blocks: list[Block] = []
+    for match in FENCE.finditer(text):
+        block = Block(match["lang"], match["info"], match["body"], match["marker"] or "",
+                      text.count("\n", 0, match.start("lang")) + 1)
+        if block.lang == "text" and blocks and blocks[-1].lang in ("bash", "python") and blocks[-1].expected is None:
+            blocks[-1].expected = block.body
+        else:
+            blocks.append(block)
+    return blocks
+
+
+def normal(line: str) -> str:
+    return " ".join(line.split())
+
+
+def assert_excerpt(expected: str, output: str, where: str) -> None:
+    lines = [normal(line) for line in output.splitlines()]
+    at = 0
+    for want in filter(None, map(normal, expected.splitlines())):
+        found = next((i for i in range(at, len(lines)) if want in lines[i]), None)
+        assert found is not None, f"{where}: expected output line not found (in order): {want!r}\n--- output:\n{output}"
+        at = found + 1
+
+
+@pytest.fixture
+def shell_env(tmp_path) -> dict[str, str]:
+    """This interpreter's zoo on PATH as `zoo`, whether or not the package's script is installed."""
+    bin_dir = tmp_path / ".bin"
+    bin_dir.mkdir()
+    zoo = bin_dir / "zoo"
+    zoo.write_text(f'#!/bin/sh\nexec "{sys.executable}" -c "import sys; sys.argv[0] = \'zoo\'; '
+                   f'from zoo.cli.main import run; run()" "$@"\n')
+    zoo.chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if k != "ZOO_SPECS"}
+    env.update(PATH=f"{bin_dir}{os.pathsep}{env.get('PATH', '')}", COLUMNS="140", TF_CPP_MIN_LOG_LEVEL="3",
+               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])))
+    return env
+
+
+def run_page(page: str, folder: Path, env: dict[str, str]) -> int:
+    """Run every block of docs/PAGE in ``folder``; returns how many commands ran."""
+    ran = 0
+    env_file = folder / ".env"
+    for block in read_blocks((ROOT / "docs" / page).read_text(encoding="utf-8")):
+        where = f"docs/{page}:{block.line}"
+        if block.marker == "test: skip":
+            continue
+        if block.lang == "yaml" and block.title:
+            (folder / block.title).write_text(block.body, encoding="utf-8")
+            continue
+        if block.lang == "bash":
+            script = f"set -e\n{block.body}\nenv -0 > {env_file}\n"
+            result = subprocess.run(["bash", "-c", script], cwd=folder, env=env, capture_output=True, text=True,
+                                    timeout=300)
+        elif block.lang == "python":
+            result = subprocess.run([sys.executable, "-c", block.body], cwd=folder, env=env, capture_output=True,
+                                    text=True, timeout=300)
+        else:
+            continue
+        ran += 1
+        output = result.stdout + result.stderr
+        want = int(block.marker.split(":")[1]) if block.marker.startswith("exit:") else 0
+        assert result.returncode == want, f"{where}: exit {result.returncode}, expected {want}\n{output}"
+        if block.expected is not None:
+            assert_excerpt(block.expected, output, where)
+        if block.lang == "bash" and want == 0:
+            env = dict(item.split("=", 1) for item in env_file.read_text().split("\0") if "=" in item)
+    return ran
+
+
+def test_read_blocks_pairs_commands_with_their_output():
+    page = ('```yaml title="a.yaml"\nx: 1\n```\n\n<!-- exit: 2 -->\n```bash\nzoo validate a.yaml\n```\n\n'
+            'Some prose.\n\n```text\nerror: a.yaml\n```\n<!-- test: skip -->\n```bash\nzoo docs serve\n```\n')
+    blocks = read_blocks(page)
+    assert [(b.lang, b.title, b.marker, b.expected) for b in blocks] == [
+        ("yaml", "a.yaml", "", None), ("bash", None, "exit: 2", "error: a.yaml\n"), ("bash", None, "test: skip", None)]
+
+
+def test_excerpts_must_appear_in_order():
+    assert_excerpt("b 1\nd", "a\nb   1 x\nc\nd\n", "here")
+    with pytest.raises(AssertionError, match="'b 1'"):
+        assert_excerpt("d\nb 1", "a\nb 1\nd\n", "here")
+
+
+def test_tutorial_runs_as_written(tmp_path, shell_env):
+    folder = tmp_path / "work"
+    folder.mkdir()
+    assert run_page("tutorial.md", folder, shell_env) == 8
+    assert (folder / "my_resnets.yaml").is_file() and (folder / "broken.yaml").is_file()
+
+
+def test_getting_started_runs_as_written(tmp_path, shell_env):
+    folder = tmp_path / "work"
+    folder.mkdir()
+    assert run_page("getting-started.md", folder, shell_env) == 3
+
+
+def test_tutorial_spec_is_option_a_resnet_like_the_zoos():
+    """The tutorial's base spec is resnet_cifar.yaml's, so its resnet14 is that family's n = 2."""
+    import zoo
+    from zoo.spec.registry import Registry, default_registry
+
+    page = (ROOT / "docs" / "tutorial.md").read_text(encoding="utf-8")
+    yaml_block = next(b for b in read_blocks(page) if b.title == "my_resnets.yaml")
+    path = Path("my_resnets.yaml")
+    path.write_text(yaml_block.body, encoding="utf-8")
+    local = Registry(parent=default_registry())
+    local.add_file(path)
+    mine, zoos = local.spec("resnet14"), zoo.load_spec("resnet20")
+    for field in ("input_shape", "classes", "conv", "block", "widths", "strides"):
+        assert getattr(mine, field) == getattr(zoos, field), field
+    assert zoo.count(f"{path}:resnet14")["trainable_params"] == 172_506
