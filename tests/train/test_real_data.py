@@ -20,7 +20,6 @@ needs_cifar = pytest.mark.skipif(not CIFAR_JPEG.exists(), reason="no shared CIFA
 
 
 @needs_mnist
-@pytest.mark.slow
 def test_short_resnet18_run_is_evaluated_without_batch_norm_collapse(tmp_path):
     # Without re-estimated statistics this run scored about 20% in inference mode (see zoo/train/precise_bn.py).
     result = train("resnet18", "mnist", "resnet_seed", epochs=2, limit=4000, data_dir=str(MNIST),
@@ -28,6 +27,24 @@ def test_short_resnet18_run_is_evaluated_without_batch_norm_collapse(tmp_path):
     print(f"resnet18, 2 epochs on 4,000 MNIST images: test accuracy {result.test_accuracy:.4f}")
     assert result.metrics["test_examples"] == 10_000
     assert result.test_accuracy > 0.90
+
+
+@needs_mnist
+@pytest.mark.slow
+def test_precise_bn_is_what_prevents_the_collapse(write_spec, tmp_path):
+    # Keras's default momentum 0.99: after 50 steps the moving statistics are still mostly their initial values.
+    spec = write_spec("""
+        resnet18_m99:
+          extends: resnet18
+          conv: {bn_momentum: 0.99}
+    """, "m99.yaml")
+    accuracy = {}
+    for batches in (0, 20):
+        result = train(str(spec), "mnist", "resnet_seed", epochs=2, limit=4000, data_dir=str(MNIST),
+                       out=tmp_path / f"run{batches}", precise_bn_batches=batches)
+        accuracy[batches] = result.test_accuracy
+    print(f"momentum 0.99, 2 epochs on 4,000 images: {accuracy[0]:.4f} without, {accuracy[20]:.4f} with PreciseBN")
+    assert accuracy[0] < 0.6 < 0.9 < accuracy[20]
 
 
 @needs_mnist
