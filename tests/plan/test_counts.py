@@ -136,3 +136,14 @@ def test_absurd_sizes_are_refused_before_allocation(write_spec):
     """)
     with pytest.raises(zoo.SpecError, match=r"huge: .* parameters at input 224×224×3; the limit is 2,000,000,000"):
         zoo.plan(str(path))
+
+
+def test_named_layers_in_a_repeat_get_copy_numbers(write_spec):
+    path = write_spec("""
+        rep:
+          features:
+            - {type: repeat, times: 2, layers: [{type: conv, filters: 4, name: mine}, M]}
+          head: [{type: flatten}]
+    """)
+    names = [n.name for n in zoo.plan(str(path), (8, 8, 1)).nodes]
+    assert names == ["input", "mine_1", "block1_pool", "mine_2", "block2_pool", "flatten"]

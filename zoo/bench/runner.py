@@ -218,6 +218,7 @@ def _measure_once(target: Target, s: Settings, log: Log) -> dict[str, Any]:
         for r in range(s.repeats):
             log(f"{target.name}: repeat {r + 1}/{s.repeats}")
             for key, step in steps.items():  # zoo then keras within each mode: they alternate
+                gc.collect()  # garbage from the other model is not this one's cost
                 system.reset_host_peak()
                 system.reset_device_peak()
                 start = time.perf_counter()
@@ -258,7 +259,8 @@ def _build_alternating(builders: dict[str, Callable[[], Any]], times: int):
             models[variant] = build()
     for _ in range(times):
         for variant, build in builders.items():
-            models.pop(variant, None)  # free the previous copy before timing the next build
+            models.pop(variant, None)
+            gc.collect()  # collect the previous copy now, not inside the next one's timed build
             start = time.perf_counter()
             models[variant] = build()
             build_s[variant].append(time.perf_counter() - start)

@@ -151,6 +151,8 @@ def validate(files: list[Path] = typer.Argument(..., help="Spec files to check."
                         from zoo.plan.planner import plan_model
                         plan_model(model, spec)
                 except ZooError as e:
+                    if e.file is None:  # planner errors name the model, not the file: say which file
+                        e = type(e)(e.message, file=str(file), path=e.path, more=e.more)
                     errors.append(e)
             if errors:
                 raise errors[0] if len(errors) == 1 else _joined(errors)
@@ -181,7 +183,7 @@ def schema(model: bool = typer.Option(False, "--model", help="Schema of one mode
     defs = one.pop("$defs", {})
     emit_json({"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "zoo spec file",
                "description": "A mapping of model names to model specs.", "type": "object",
-               "propertyNames": {"pattern": "^[A-Za-z][A-Za-z0-9_]{0,63}$"},
+               "propertyNames": {"pattern": "^[A-Za-z_][A-Za-z0-9_]{0,63}$"},
                "additionalProperties": {"$ref": "#/$defs/ModelSpec"}, "$defs": {**defs, "ModelSpec": one}})
 
 

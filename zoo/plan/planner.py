@@ -54,6 +54,13 @@ class Tracer:
         self.current = name
         return name
 
+    def spatial(self, source: str, what: str) -> tuple[int, int, int]:
+        """The current H×W×C shape; a flat vector here (after flatten or global_pool) is a spec error."""
+        if len(self.shape) != 3:
+            raise SpecError(f"{what} needs an H×W×C feature map, but the input here is flat "
+                            f"({'×'.join(map(str, self.shape))})", path=f"{self.model}.{source}")
+        return self.shape  # type: ignore[return-value]
+
     def refuse(self, source: str, name: str, message: str) -> None:
         if self.policy == "strict":
             raise ShapeError(f"{message}; the strict policy does not adapt layers ({name})",
@@ -65,14 +72,14 @@ class Tracer:
         """Explicit symmetric zero padding becomes its own node; returns the conv/pool padding."""
         if isinstance(padding, int):
             if padding > 0:
-                h, w, c = self.shape
+                h, w, c = self.spatial(source, "zero padding")
                 self.emit(f"{name}_pad", "zero_pad", {"pad": padding}, (h + 2 * padding, w + 2 * padding, c), source)
             return "valid"
         return padding
 
     def conv(self, name: str, source: str, *, filters: int, kernel, stride, padding, bias: bool,
              activation: str | None = None, role: str = "", zero_init: bool = False) -> str:
-        h, w, cin = self.shape
+        h, w, cin = self.spatial(source, "a convolution")
         kernel, stride = tuple(kernel), tuple(stride)
         note = ""
         if padding == "valid" and (h < kernel[0] or w < kernel[1]):
@@ -136,7 +143,10 @@ def plan_model(model: str, spec: schema.ModelSpec, input_shape=None, classes: in
 
 
 def check_input_shape(shape) -> tuple[int, int, int]:
-    values = tuple(shape)
+    try:
+        values = tuple(shape)
+    except TypeError:
+        raise ShapeError(f"input shape must be three integers H,W,C (got {shape!r})") from None
     if len(values) != 3 or not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
         raise ShapeError(f"input shape must be three integers H,W,C (got {','.join(map(str, values))})")
     if min(values) < 1:
@@ -177,13 +187,16 @@ def _head_name(layer, counts: dict[str, int]) -> str:
     return f"{short}{counts[short]}"
 
 
-def _plan_features(tracer: Tracer, layers, prefix: str, state: list) -> None:
-    """VGG naming: block{b}_conv{k}, …, block{b}_pool; a pool closes the block."""
+def _plan_features(tracer: Tracer, layers, prefix: str, state: list, suffix: str = "") -> None:
+    """VGG naming: block{b}_conv{k}, …, block{b}_pool; a pool closes the block.
+
+    A named layer inside a repeat gets the copy number: `mine_1`, `mine_2`, …
+    """
     for i, layer in enumerate(layers):
         source = f"{prefix}[{i}]"
         if isinstance(layer, schema.Repeat):
             for r in range(layer.times):
-                _plan_features(tracer, layer.layers, f"{source}.layers", state)
+                _plan_features(tracer, layer.layers, f"{source}.layers", state, f"{suffix}_{r + 1}")
             continue
         block, counts = state
         if isinstance(layer, schema.Pool):
@@ -193,7 +206,7 @@ def _plan_features(tracer: Tracer, layers, prefix: str, state: list) -> None:
             short = {"conv": "conv", "basic": "res", "bottleneck": "res"}.get(layer.type, layer.type)
             counts[short] = counts.get(short, 0) + 1
             name = layer.name or f"block{block}_{short}{counts[short]}"
-        _plan_layer(tracer, layer, source, name)
+        _plan_layer(tracer, layer, source, f"{layer.name}{suffix}" if layer.name else name)
 
 
 def _plan_stages(tracer: Tracer, spec: schema.ModelSpec) -> None:
@@ -226,7 +239,7 @@ def _pool(t: Tracer, layer: schema.Pool, source: str, name: str) -> None:
     padded = isinstance(layer.padding, int) and layer.padding > 0
     padding = t.pad(name, layer.padding, source)
     pool_name = f"{name}_pool" if padded else name
-    h, w, c = t.shape
+    h, w, c = t.spatial(source, "pooling")
     pool = tuple(layer.pool)
     stride = tuple(layer.stride or layer.pool)
     note = ""
@@ -245,6 +258,7 @@ def _pool(t: Tracer, layer: schema.Pool, source: str, name: str) -> None:
 
 @PLANNERS.register("lrn")
 def _lrn(t: Tracer, layer: schema.LRN, source: str, name: str) -> None:
+    t.spatial(source, "local response normalisation")
     attrs = {"size": layer.size, "alpha": layer.alpha, "beta": layer.beta, "bias": layer.bias}
     t.emit(name, "lrn", attrs, t.shape, source)
 
@@ -284,6 +298,7 @@ def _flatten(t: Tracer, layer: schema.Flatten, source: str, name: str) -> None:
 
 @PLANNERS.register("global_pool")
 def _global_pool(t: Tracer, layer: schema.GlobalPool, source: str, name: str) -> None:
+    t.spatial(source, "global pooling")
     t.emit(name, "global_pool", {"mode": layer.mode}, (t.shape[-1],), source)
 
 
@@ -316,7 +331,7 @@ def _residual(t: Tracer, block: schema.Residual, source: str, name: str) -> None
     """
     d = t.defaults
     block_in = t.current
-    cin = t.shape[-1]
+    cin = t.spatial(source, "a residual block")[-1]
     bottleneck = block.type == "bottleneck"
     expansion = block.expansion or (4 if bottleneck else 1)
     cout = block.filters * expansion

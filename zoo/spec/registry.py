@@ -199,8 +199,16 @@ def default_registry() -> Registry:
     return _default
 
 
+def _exists(name: str) -> bool:
+    """Path.exists, false for names the OS refuses (too long, a NUL byte) rather than raising."""
+    try:
+        return Path(name).exists()
+    except (OSError, ValueError):
+        return False
+
+
 def looks_like_path(name: str) -> bool:
-    base = name.split(":", 1)[0] if name.count(":") == 1 and not Path(name).exists() else name
+    base = name.split(":", 1)[0] if name.count(":") == 1 and not _exists(name) else name
     return base.endswith(SPEC_SUFFIXES) or os.sep in base or "/" in base
 
 
@@ -211,7 +219,7 @@ def resolve(name_or_path: str, registry: Registry | None = None) -> tuple[str, R
         if registry.entry(name_or_path) is None or name_or_path not in registry.names():
             raise unknown_model(name_or_path, registry.names())
         return name_or_path, registry
-    file, _, wanted = name_or_path.partition(":") if not Path(name_or_path).exists() else (name_or_path, "", "")
+    file, _, wanted = name_or_path.partition(":") if not _exists(name_or_path) else (name_or_path, "", "")
     local = Registry(parent=registry)
     names = [n for n in local.add_file(file) if local.entry(n).raw.get("abstract") is not True]
     file = display_name(Path(file))

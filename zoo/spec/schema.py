@@ -19,6 +19,7 @@ MAX_UNITS = 1_048_576
 MAX_SIDE = 32_768  # input height or width, pixels
 
 Name = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,63}$")]
+ModelName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")]  # `_vgg`: abstract bases
 Channels = Annotated[int, Field(ge=1, le=MAX_CHANNELS)]
 Activation = Literal["relu", "relu6", "gelu", "silu", "swish", "elu", "selu",
                      "tanh", "sigmoid", "softmax", "linear"]
@@ -171,6 +172,7 @@ class Repeat(_Strict):
     """Its `layers`, `times` times over."""
     type: Literal["repeat"]
     times: Annotated[int, Field(ge=1, le=MAX_REPEATS)] = Field(description="How many copies.")
+    name: Name | None = Field(None, description="Prefix of the copies' layer names.")
     layers: Annotated[list["Layer"], Field(min_length=1), BeforeValidator(_shorthand)] = Field(
         description="Layers to repeat; the same shorthand as `features`.")
 
@@ -219,7 +221,7 @@ class Published(_Strict):
 
 class ModelSpec(_Strict):
     """One architecture. Sections run in order: stem, features, stages, head."""
-    extends: Name | None = Field(None, description="A spec to start from; this one overrides its fields (mappings merge, lists replace).")
+    extends: ModelName | None = Field(None, description="A spec to start from; this one overrides its fields (mappings merge, lists replace).")
     abstract: bool = Field(False, description="A base for other specs only; not listed or built.")
     family: str = Field("custom", description="Groups models in `zoo list` and the docs, e.g. `vgg`, `resnet`.")
     description: str = Field("", description="One or two sentences for people.")

@@ -150,7 +150,10 @@ def _value_message(kind: str, ctx: dict, got: Any, default: str) -> str:
              "model_type": "a mapping", "dict_type": "a mapping", "model_attributes_type": "a mapping"}
     if kind in bounds:
         op, key = bounds[kind]
-        return f"must be {op} {ctx[key]} (got {_show(got)})"
+        bound = ctx[key]
+        if isinstance(bound, float) and bound.is_integer():
+            bound = int(bound)  # pydantic reports `gt=0` on a float field as 0.0
+        return f"must be {op} {bound} (got {_show(got)})"
     if kind in types:
         return f"must be {types[kind]} (got {_show(got)})"
     if kind == "too_short":
@@ -184,7 +187,7 @@ def _fields_at(raw: LineDict, path: list[str | int]) -> list[str]:
         node = node[part]
     if not path:
         return list(schema.ModelSpec.model_fields)
-    if isinstance(node, dict) and node.get("type") in _TAGS:
+    if isinstance(node, dict) and isinstance(node.get("type"), str) and node["type"] in _TAGS:
         return list(_TAGS[node["type"]].model_fields)
     key = path[-1]
     if isinstance(key, str) and key in _SECTIONS:

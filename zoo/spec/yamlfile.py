@@ -110,6 +110,8 @@ def read_spec_file(path: str | os.PathLike) -> LineDict:
         raise SpecError(f"not UTF-8 text ({e.reason} at byte {e.start})", file=file, line=line) from None
     except OSError as e:
         raise SpecError(f"cannot read: {e.strerror}", file=file) from None
+    except ValueError:  # a NUL byte in the name
+        raise SpecError("cannot read: not a valid file name", file=file) from None
     return parse_spec_text(text, file)
 
 

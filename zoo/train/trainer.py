@@ -101,7 +101,8 @@ def train(spec: str, dataset: str = "mnist", recipe: str | Recipe | None = None,
     previous_policy = keras.config.dtype_policy()
     keras.config.set_dtype_policy(recipe_obj.precision)
     try:
-        with _strategy_scope(strategy):
+        with _strategy_scope(strategy) as scope:
+            info["replicas"] = scope.num_replicas_in_sync if scope is not None else 1
             if state:
                 model = _load_checkpoint(run_dir, state)
                 history = list(state["history"])
@@ -211,7 +212,7 @@ def _compile(model, recipe: Recipe, steps_per_epoch: int, jit_on: bool) -> None:
 @contextlib.contextmanager
 def _strategy_scope(strategy: str):
     if strategy == "none":
-        yield
+        yield None
         return
     import keras
 
@@ -219,9 +220,15 @@ def _strategy_scope(strategy: str):
         raise TrainingError(f"--strategy {strategy} needs the TensorFlow backend (KERAS_BACKEND=tensorflow)")
     import tensorflow as tf
 
-    chosen = tf.distribute.MirroredStrategy() if strategy == "mirrored" else tf.distribute.MultiWorkerMirroredStrategy()
+    if strategy == "mirrored":
+        # Every GPU on this host; without GPUs, every logical CPU device (two in the tests).
+        devices = [d.name for d in tf.config.list_logical_devices("GPU")] or \
+                  [d.name for d in tf.config.list_logical_devices("CPU")]
+        chosen = tf.distribute.MirroredStrategy(devices)
+    else:
+        chosen = tf.distribute.MultiWorkerMirroredStrategy()  # hosts and ranks come from TF_CONFIG
     with chosen.scope():
-        yield
+        yield chosen
 
 
 def _tensorboard(run_dir: Path) -> list:
