@@ -19,7 +19,6 @@ from zoo.docs.references import REFERENCE_CLASSES, REFERENCE_INPUT, Reference, r
 from zoo.errors import ZooError
 from zoo.plan.graph import Node, Plan
 from zoo.plan.planner import plan_model
-from zoo.spec import registry as registry_module
 from zoo.spec import schema
 from zoo.spec.registry import Entry, Registry, builtin_spec_dir, default_registry
 
@@ -81,8 +80,7 @@ def model_page(name: str) -> str:
 
 def reload_registry() -> Registry:
     """The default registry read afresh: `mkdocs serve` rebuilds in one process after a spec edit."""
-    registry_module._default = None  # default_registry() caches; there is no public reset
-    return default_registry()
+    return default_registry(reload=True)
 
 
 def collect(registry: Registry | None = None) -> list[Family]:

@@ -186,10 +186,13 @@ def unknown_model(name: str, names: list[str]) -> UnknownModelError:
 _default: Registry | None = None
 
 
-def default_registry() -> Registry:
-    """The built-in specs plus any folders or files listed in ``$ZOO_SPECS`` (os.pathsep-separated)."""
+def default_registry(reload: bool = False) -> Registry:
+    """The built-in specs plus any folders or files listed in ``$ZOO_SPECS`` (os.pathsep-separated).
+
+    Read once and cached; ``reload=True`` reads the files again (after editing a spec).
+    """
     global _default
-    if _default is None:
+    if _default is None or reload:
         registry = Registry()
         registry.add_dir(builtin_spec_dir())
         for item in filter(None, os.environ.get("ZOO_SPECS", "").split(os.pathsep)):
