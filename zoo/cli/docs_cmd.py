@@ -6,16 +6,16 @@ turns them and docs/ into the site.
 
 from __future__ import annotations
 
-import functools
 import importlib.util
 import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
 
 import typer
 
+from zoo.cli.errors import reports_errors
 from zoo.errors import ZooError
 
 DOCS_PACKAGES = {"mkdocs": "mkdocs", "material": "mkdocs-material", "mkdocs_gen_files": "mkdocs-gen-files"}
@@ -29,7 +29,7 @@ def register(app: typer.Typer) -> None:
     docs = typer.Typer(no_args_is_help=True, help="Build, serve or write the documentation site.")
 
     @docs.command("build")
-    @_reports_errors
+    @reports_errors
     def build_cmd(site_dir: Path = typer.Option(Path("site"), "--site-dir", "-d", help="Where to write the site."),
                   strict: bool = typer.Option(True, "--strict/--no-strict", help="Fail on any mkdocs warning."),
                   config_file: Optional[Path] = ConfigFile) -> None:
@@ -38,14 +38,14 @@ def register(app: typer.Typer) -> None:
         raise typer.Exit(run_mkdocs(args, config_file))
 
     @docs.command("serve")
-    @_reports_errors
+    @reports_errors
     def serve_cmd(dev_addr: str = typer.Option("127.0.0.1:8000", "--dev-addr", "-a", help="IP:PORT to serve on."),
                   config_file: Optional[Path] = ConfigFile) -> None:
         """Serve the site with live reload while you edit docs/ or the specs."""
         raise typer.Exit(run_mkdocs(["serve", "--dev-addr", dev_addr], config_file))  # mkdocs.yml watches specs/
 
     @docs.command("pages")
-    @_reports_errors
+    @reports_errors
     def pages_cmd(out: Path = typer.Option(..., "--out", "-o", help="Folder for the markdown files.")) -> None:
         """Write the generated pages (models, spec and CLI references) as markdown, without mkdocs."""
         from zoo.docs import write_pages
@@ -54,18 +54,6 @@ def register(app: typer.Typer) -> None:
         print(f"wrote {len(written)} pages to {out}")
 
     app.add_typer(docs, name="docs")
-
-
-def _reports_errors(fn: Callable) -> Callable:
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except ZooError as e:
-            from zoo.cli.main import fail  # imported late: zoo.cli.main imports this module
-
-            fail(e)
-    return wrapper
 
 
 def _spec_dir() -> Path:

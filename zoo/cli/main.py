@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
 
 import typer
 
+from zoo.cli.errors import reports_errors
 from zoo.errors import ShapeError, ZooError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -19,22 +19,6 @@ InputShape = typer.Option(None, "--input-shape", "-i", help="H,W,C, e.g. 28,28,1
 Classes = typer.Option(None, "--classes", "-c", help="Output classes (default: the spec's).")
 AsJson = typer.Option(False, "--json", help="Print JSON instead of tables.")
 Strict = typer.Option(False, "--strict", help="Refuse, rather than adapt, layers that do not fit the input.")
-
-
-def reports_errors(fn: Callable) -> Callable:
-    """Bad input ends as one line on stderr and exit status 2, never a traceback."""
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except ZooError as e:
-            fail(e)
-    return wrapper
-
-
-def fail(error: ZooError) -> None:
-    print(f"error: {error.line_text()}", file=sys.stderr)
-    raise typer.Exit(2)
 
 
 def parse_shape(text: str | None) -> tuple[int, int, int] | None:
@@ -135,7 +119,6 @@ def _weight_count(weights) -> int:
 @app.command()
 def validate(files: list[Path] = typer.Argument(..., help="Spec files to check.")) -> None:
     """Check spec files: every model validates and plans at its default input."""
-    from zoo.api import plan
     from zoo.spec.registry import Registry, default_registry
 
     failed = False

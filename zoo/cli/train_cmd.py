@@ -8,6 +8,7 @@ from typing import Optional
 
 import typer
 
+from zoo.cli.errors import fail
 from zoo.errors import ZooError
 
 
@@ -35,7 +36,7 @@ def train(spec: str = typer.Argument(..., help="A zoo model name or a spec file.
     from zoo.train.trainer import Interrupted, train as run
 
     if resume and out is None:
-        _fail(ZooError("--resume needs --out RUN_DIR"))
+        fail(ZooError("--resume needs --out RUN_DIR"))
     try:
         result = run(spec, dataset, recipe, epochs=epochs, batch_size=batch_size, limit=limit, test_limit=test_limit,
                      data_dir=data_dir, out=out, resume=resume, quiet=quiet, strategy=strategy,
@@ -44,7 +45,7 @@ def train(spec: str = typer.Argument(..., help="A zoo model name or a spec file.
         print(f"interrupted: {e.line_text()}", file=sys.stderr)
         raise typer.Exit(130)
     except ZooError as e:
-        _fail(e)
+        fail(e)
     from zoo.train.report import metrics_table
     from zoo.cli.render import out as console
 
@@ -61,7 +62,7 @@ def report(runs: list[Path] = typer.Argument(..., help="Run folders to compare."
     try:
         rows = collect(runs)
     except ZooError as e:
-        _fail(e)
+        fail(e)
     if as_json:
         import json
 
@@ -76,6 +77,3 @@ def report(runs: list[Path] = typer.Argument(..., help="Run folders to compare."
         write_atomic(markdown, markdown_table(rows))
 
 
-def _fail(error: ZooError) -> None:
-    print(f"error: {error.line_text()}", file=sys.stderr)
-    raise typer.Exit(2)
