@@ -46,10 +46,10 @@ def train(spec: str = typer.Argument(..., help="A zoo model name or a spec file.
         raise typer.Exit(130)
     except ZooError as e:
         fail(e)
-    from zoo.train.report import metrics_table
     from zoo.cli.render import out as console
+    from zoo.train.report import run_table
 
-    console.print(metrics_table([result.run_dir]))
+    console.print(run_table(result.run_dir))
     console.print(f"run folder: {result.run_dir}")
 
 

@@ -35,7 +35,7 @@ class RichReporter(PlainReporter):
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-        self.console = Console(stderr=True)
+        self.console = Console(stderr=True, highlight=False)
         self.progress = Progress(TextColumn("epoch {task.fields[epoch]}"), BarColumn(), MofNCompleteColumn(),
                                  TextColumn("loss {task.fields[loss]:.4f}  acc {task.fields[acc]:.4f}  "
                                             "{task.fields[ips]:.0f} img/s"), TimeRemainingColumn(),
@@ -58,6 +58,7 @@ class RichReporter(PlainReporter):
 
     def epoch_done(self, row: dict) -> None:
         if self.task is not None:
+            self.progress.update(self.task, completed=self.progress.tasks[0].total if self.progress.tasks else None)
             self.progress.remove_task(self.task)
             self.task = None
         self.console.print(epoch_line(row, self.epochs))

@@ -74,3 +74,16 @@ def metrics_table(runs, rows: list[dict] | None = None):
     for row in rows:
         table.add_row(*(cell(key, row.get(key)) for _, key in COLUMNS))
     return table
+
+
+def run_table(run):
+    """One run as a two-column table: fits an 80-column terminal."""
+    from rich.table import Table
+
+    row = read_run(Path(run))
+    table = Table(title=f"{row['model']} on {row['dataset']}", title_justify="left", show_header=False)
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for title, key in COLUMNS[2:]:
+        table.add_row(title, cell(key, row.get(key)))
+    return table
