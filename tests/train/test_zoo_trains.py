@@ -1,0 +1,38 @@
+"""The architectures added as spec files train for a step on synthetic CIFAR-10 in its official format."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import zoo
+from tests.data.conftest import Synth
+from zoo.train.trainer import train
+
+# One per family in the default suite; the rest (ResNet-1202 takes minutes) with -m slow.
+FAST = {"resnet20", "vgg11_bn", "wrn28_10"}
+
+
+def added_as_specs() -> list:
+    names = [n for n in zoo.list_models()
+             if zoo.plan(n).meta["family"] in ("resnet_cifar", "wide_resnet") or n.endswith("_bn")]
+    return [pytest.param(n, marks=[] if n in FAST else [pytest.mark.slow]) for n in names]
+
+
+@pytest.fixture(scope="module")
+def cifar_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cifar")
+    Synth(folder).cifar_tar(folder / "cifar-10-python.tar.gz", per_batch=4)
+    return folder
+
+
+@pytest.mark.parametrize("name", added_as_specs())
+def test_trains_a_step_on_synthetic_cifar10(name, cifar_dir, tmp_path):
+    result = train(name, "cifar10", "cifar_fast", epochs=1, batch_size=4, limit=8, data_dir=str(cifar_dir),
+                   out=tmp_path / "run", precise_bn_batches=1)
+    assert result.metrics["input_shape"] == [32, 32, 3] and result.metrics["classes"] == 10
+    assert result.metrics["params"] == zoo.count(name, (32, 32, 3), 10)["params"]
+    history = (tmp_path / "run" / "history.csv").read_text().splitlines()
+    assert len(history) == 2 and history[1].startswith("1,")
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["dataset"]["label"] == "CIFAR-10"
