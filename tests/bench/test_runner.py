@@ -82,6 +82,25 @@ def test_vs_keras_alternates_with_the_twin_and_gives_ratios():
     zoo_s, keras_s = result["runs"][0]["ms_per_step"]["values"], result["runs"][1]["ms_per_step"]["values"]
     assert ratio["values"] == pytest.approx([k / z for z, k in zip(zoo_s, keras_s)])
     check_summary(result["ratios"]["build_time"], 2)
+    if result["zoo_model"] == "vgg16":  # the paper's VGG keeps dropout; keras.applications drops it
+        assert result["notes"] == ["graphs differ: zoo has 2 Dropout layer(s), keras.applications.VGG16 0"]
+
+
+def test_graph_differences_name_parameters_and_layer_kinds():
+    import keras
+
+    def model(*layers):
+        inputs = keras.Input((4,))
+        x = inputs
+        for layer in layers:
+            x = layer(x)
+        return keras.Model(inputs, x)
+
+    same = runner.graph_differences(model(keras.layers.Dense(3)), model(keras.layers.Dense(3)), "twin")
+    assert same == []
+    notes = runner.graph_differences(model(keras.layers.Dense(3), keras.layers.Dropout(0.5)),
+                                     model(keras.layers.Dense(3, use_bias=False)), "twin")
+    assert notes == ["parameter counts differ: zoo 15, twin 12", "graphs differ: zoo has 1 Dropout layer(s), twin 0"]
 
 
 # -- out of memory ---------------------------------------------------------------------------
@@ -103,8 +122,16 @@ def test_out_of_memory_halves_the_batch_and_says_so(tiny, monkeypatch):
         return step
 
     monkeypatch.setattr(runner, "_step_fn", step_fn)
-    logged = []
-    result = run_benchmark("tiny.yaml", mode="train", batch_size=8, steps=1, warmup=1, repeats=1, log=logged.append)
+    import keras
+
+    keras.config.set_dtype_policy("mixed_bfloat16")  # the caller's policy survives the retries' clear_session
+    try:
+        logged = []
+        result = run_benchmark("tiny.yaml", mode="train", batch_size=8, steps=1, warmup=1, repeats=1,
+                               log=logged.append)
+        assert keras.config.dtype_policy().name == "mixed_bfloat16"
+    finally:
+        keras.config.set_dtype_policy("float32")
     assert result["batch_size_requested"] == 8
     assert result["batch_size"] == result["runs"][0]["batch_size"] == 2
     assert result["oom_retries"] == [
@@ -209,7 +236,8 @@ def test_dataset_fixes_the_input_shape(monkeypatch):
     with pytest.raises(ShapeError) as info:
         Settings(dataset="mnist", input_shape=(32, 32, 3)).check()
     assert str(info.value) == "--dataset mnist holds 28×28×1 images; --input-shape 32×32×3 does not match"
-    assert prepare("vgg16", Settings(dataset="cifar10")).plan.input_shape == (32, 32, 3)
+    plan = prepare("vgg16", Settings(dataset="cifar10")).plan
+    assert (plan.input_shape, plan.classes) == ((32, 32, 3), 10)  # the dataset's, unless given
 
 
 # -- arithmetic ------------------------------------------------------------------------------
@@ -235,7 +263,7 @@ def test_jit_auto_is_off_on_cpu_and_on_with_an_accelerator(monkeypatch):
 
 @pytest.mark.skipif(not (SHARED_DATA / "mnist" / "mnist.npz").is_file(), reason="needs ../shared/data/mnist")
 def test_real_mnist_batches(tiny):
-    result = run_benchmark(tiny, dataset="mnist", data_dir=str(SHARED_DATA), classes=10, mode="train", **QUICK)
+    result = run_benchmark(tiny, dataset="mnist", data_dir=str(SHARED_DATA), mode="train", **QUICK)
     assert (result["dataset"], result["input_shape"], result["classes"]) == ("mnist", [28, 28, 1], 10)
     assert result["macs"] == zoo.count(tiny, (28, 28, 1), 10)["macs"]
     assert result["runs"][0]["samples_per_s"]["median"] > 0

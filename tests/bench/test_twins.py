@@ -5,15 +5,15 @@ from __future__ import annotations
 import pytest
 
 import zoo
-from zoo.bench.twins import TWINS, build_twin, twin_of
+from zoo.bench.twins import APPLICATIONS, Twin, build_twin, twin_of
 
 
-def test_every_twin_is_built_from_a_registered_spec():
-    assert set(TWINS) == {"vgg16", "vgg19", "resnet50", "resnet101", "resnet152",
-                          "resnet50_keras", "resnet101_keras", "resnet152_keras"}
-    assert {twin.zoo_model for twin in TWINS.values()} <= set(zoo.list_models())
-    assert twin_of("resnet101").zoo_model == "resnet101_keras"
-    assert twin_of("resnet18") is None
+def test_twins_are_built_from_the_keras_layout_where_the_zoo_has_one():
+    assert twin_of("resnet101") == twin_of("resnet101_keras") == Twin("resnet101_keras", "ResNet101")
+    assert twin_of("vgg16").application == "VGG16"
+    assert twin_of("vgg16").zoo_model == ("vgg16_keras" if "vgg16_keras" in zoo.list_models() else "vgg16")
+    assert twin_of("resnet18") is None and twin_of("vgg11_keras") is None
+    assert {twin_of(name).zoo_model for name in APPLICATIONS} <= set(zoo.list_models())
 
 
 @pytest.mark.parametrize("name", ["vgg16", "resnet50"])

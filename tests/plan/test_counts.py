@@ -19,7 +19,7 @@ RESNET_TRAINABLE = {"resnet18": 11_689_512, "resnet34": 21_797_672, "resnet50": 
                     "resnet101": 44_549_160, "resnet152": 60_192_808}
 
 # keras.applications: conv bias on, BN moving statistics counted.
-KERAS_TOTALS = {"resnet50_keras": 25_636_712, "resnet101_keras": 44_707_176, "resnet152_keras": 60_419_944}
+KERAS_TOTALS = {"vgg16_keras": 138_357_544, "vgg19_keras": 143_667_240, "resnet50_keras": 25_636_712, "resnet101_keras": 44_707_176, "resnet152_keras": 60_419_944}
 
 # Table 1, "FLOPs" (multiply-adds) ×10⁹.
 RESNET_GFLOPS = {"resnet18": 1.8, "resnet34": 3.6, "resnet50": 3.8, "resnet101": 7.6, "resnet152": 11.3}

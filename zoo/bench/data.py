@@ -33,6 +33,11 @@ def dataset_shape(dataset: str) -> tuple[int, int, int] | None:
     return {"mnist": (28, 28, 1), "cifar10": (32, 32, 3)}.get(dataset)
 
 
+def dataset_classes(dataset: str) -> int | None:
+    """A real dataset's classes: the default for ``--classes`` when it feeds the benchmark."""
+    return {"mnist": 10, "cifar10": 10}.get(dataset)
+
+
 def synthetic(input_shape: tuple[int, int, int], classes: int, batch_size: int, seed: int = 0) -> Batches:
     rng = np.random.default_rng(seed)
     x = rng.random((batch_size, *input_shape), dtype=np.float32)

@@ -17,7 +17,7 @@ from typing import Any, Callable, TypeVar
 
 import zoo
 from zoo.bench import system
-from zoo.bench.data import DATASETS, dataset_shape, loader, make_batches
+from zoo.bench.data import DATASETS, dataset_classes, dataset_shape, loader, make_batches
 from zoo.bench.twins import Twin, build_twin, check_input, twin_of
 from zoo.errors import ShapeError, ZooError
 
@@ -90,7 +90,7 @@ class Target:
 def run_benchmark(name: str, *, log: Log | None = None, **options) -> dict[str, Any]:
     """Benchmark one zoo model (name or spec file); keyword options as in :class:`Settings`."""
     settings = Settings(**options).check()
-    return measure(prepare(name, settings), settings, log or _quiet)
+    return measure(prepare(name, settings), settings, log)
 
 
 def run_benchmarks(names: list[str], *, log: Log | None = None, **options) -> dict[str, Any]:
@@ -103,7 +103,7 @@ def run_benchmarks(names: list[str], *, log: Log | None = None, **options) -> di
     document = {"system": system.system_info(), "settings": _settings_dict(settings),
                 "load_average_before": system.load_average(), "results": []}
     for target in targets:
-        document["results"].append(measure(target, settings, log or _quiet))
+        document["results"].append(measure(target, settings, log))
         gc.collect()
     document["load_average_after"] = system.load_average()
     return document
@@ -131,7 +131,7 @@ def prepare(name: str, settings: Settings) -> Target:
     twin = twin_of(name) if settings.vs == "keras" else None
     spec = twin.zoo_model if twin else name
     input_shape = settings.input_shape or dataset_shape(settings.dataset)
-    plan = zoo.plan(spec, input_shape, settings.classes)
+    plan = zoo.plan(spec, input_shape, settings.classes or dataset_classes(settings.dataset))
     target = Target(name, spec, plan, twin)
     if twin:
         check_input(twin, plan.input_shape)
@@ -145,8 +145,10 @@ def prepare(name: str, settings: Settings) -> Target:
 # -- measurement -------------------------------------------------------------------------
 
 
-def measure(target: Target, settings: Settings, log: Log = print) -> dict[str, Any]:
+def measure(target: Target, settings: Settings, log: Log | None = None) -> dict[str, Any]:
     """Run the benchmark, halving the batch on out-of-memory, and return the result record."""
+    log = log or _quiet
+
     def attempt(batch_size: int) -> dict[str, Any]:
         return _measure_once(target, replace(settings, batch_size=batch_size), log)
 
@@ -199,51 +201,71 @@ def _measure_once(target: Target, s: Settings, log: Log) -> dict[str, Any]:
         for model in models.values():
             model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.01, momentum=0.9),
                           loss=keras.losses.SparseCategoricalCrossentropy(), jit_compile=jit)
+        # (variant, mode) → one synced step; zoo before keras within each mode, so the two alternate
         steps = {(variant, mode): _step_fn(model, mode, batches)
                  for mode in s.modes for variant, model in models.items()}
-
         log(f"{target.name}: warming up ({s.warmup} step(s) each, jit {'on' if jit else 'off'})")
-        first_step_s: dict[tuple[str, str], float | None] = {}
-        for key, step in steps.items():
-            first_step_s[key] = None
-            for i in range(s.warmup):
-                start = time.perf_counter()
-                step(i)
-                if i == 0:
-                    first_step_s[key] = time.perf_counter() - start
-
-        seconds: dict[tuple[str, str], list[float]] = {key: [] for key in steps}
-        host_peak: dict[tuple[str, str], int | None] = dict.fromkeys(steps)
-        device_peak: dict[tuple[str, str], int | None] = dict.fromkeys(steps)
-        for r in range(s.repeats):
-            log(f"{target.name}: repeat {r + 1}/{s.repeats}")
-            for key, step in steps.items():  # zoo then keras within each mode: they alternate
-                gc.collect()  # garbage from the other model is not this one's cost
-                system.reset_host_peak()
-                system.reset_device_peak()
-                start = time.perf_counter()
-                for i in range(s.steps):
-                    step(i)
-                seconds[key].append(time.perf_counter() - start)
-                host_peak[key] = _max(host_peak[key], system.host_peak_bytes())
-                device_peak[key] = _max(device_peak[key], system.device_peak_bytes())
-        keras_params = int(models["keras"].count_params()) if "keras" in models else None
+        first_step_s = {key: _warm_up(step, s.warmup) for key, step in steps.items()}
+        timed = _time_repeats(steps, s, lambda r: log(f"{target.name}: repeat {r + 1}/{s.repeats}"))
+        notes = graph_differences(models["zoo"], models["keras"], target.twin.label) if target.twin else []
+        keras_params = int(models["keras"].count_params()) if target.twin else None
     finally:
         keras.config.set_dtype_policy(previous_policy)
 
-    runs = [_run_record(target, variant, mode, s, batch, seconds[(variant, mode)], first_step_s[(variant, mode)],
-                        host_peak[(variant, mode)], device_peak[(variant, mode)])
+    seconds = {key: t["seconds"] for key, t in timed.items()}
+    runs = [_run_record(target, variant, mode, s, batch, timed[(variant, mode)], first_step_s[(variant, mode)])
             for variant, mode in steps]
-    result = {"name": target.name, "zoo_model": plan.name,
-              "twin": target.twin.label if target.twin else None,
-              "input_shape": list(shape), "classes": classes, "params": plan.params, "keras_params": keras_params,
-              "macs": plan.macs, "flops_per_sample": {m: flops_per_sample(plan.macs, m) for m in s.modes},
-              "batch_size": batch, "jit_compile": jit, "dataset": batches.source,
-              "build_s": {variant: summarize(values) for variant, values in build_s.items()},
-              "runs": runs, "ratios": _ratios(build_s, seconds, s.modes) if target.twin else None, "notes": []}
-    if keras_params is not None and keras_params != plan.params:
-        result["notes"].append(f"parameter counts differ: zoo {plan.params:,}, {target.twin.label} {keras_params:,}")
-    return result
+    return {"name": target.name, "zoo_model": plan.name, "twin": target.twin.label if target.twin else None,
+            "input_shape": list(shape), "classes": classes, "params": plan.params, "keras_params": keras_params,
+            "macs": plan.macs, "flops_per_sample": {m: flops_per_sample(plan.macs, m) for m in s.modes},
+            "batch_size": batch, "jit_compile": jit, "dataset": batches.source,
+            "build_s": {variant: summarize(values) for variant, values in build_s.items()},
+            "runs": runs, "ratios": _ratios(build_s, seconds, s.modes) if target.twin else None, "notes": notes}
+
+
+def _warm_up(step: Callable[[int], Any], count: int) -> float | None:
+    """Run ``count`` untimed steps; return the first one's seconds (tracing and compiling), if any."""
+    first = None
+    for i in range(count):
+        start = time.perf_counter()
+        step(i)
+        if i == 0:
+            first = time.perf_counter() - start
+    return first
+
+
+def _time_repeats(steps: dict, s: Settings, on_repeat: Callable[[int], None]) -> dict:
+    """Per (variant, mode): the seconds of each repeat's ``s.steps`` steps and the peak memory seen."""
+    timed = {key: {"seconds": [], "host_peak": None, "device_peak": None} for key in steps}
+    for r in range(s.repeats):
+        on_repeat(r)
+        for key, step in steps.items():
+            gc.collect()  # garbage from the other model is not this one's cost
+            system.reset_host_peak()
+            system.reset_device_peak()
+            start = time.perf_counter()
+            for i in range(s.steps):
+                step(i)
+            timed[key]["seconds"].append(time.perf_counter() - start)
+            timed[key]["host_peak"] = _max(timed[key]["host_peak"], system.host_peak_bytes())
+            timed[key]["device_peak"] = _max(timed[key]["device_peak"], system.device_peak_bytes())
+    return timed
+
+
+def graph_differences(zoo_model, keras_model, label: str) -> list[str]:
+    """Notes where the two graphs differ in parameters or in layers of some kind (input layers aside)."""
+    from collections import Counter
+
+    notes = []
+    if zoo_model.count_params() != keras_model.count_params():
+        notes.append(f"parameter counts differ: zoo {zoo_model.count_params():,}, {label} {keras_model.count_params():,}")
+    kinds = [Counter(type(layer).__name__ for layer in m.layers if type(layer).__name__ != "InputLayer")
+             for m in (zoo_model, keras_model)]
+    for kind in sorted(set(kinds[0]) | set(kinds[1])):
+        ours, theirs = kinds[0][kind], kinds[1][kind]
+        if ours != theirs:
+            notes.append(f"graphs differ: zoo has {ours} {kind} layer(s), {label} {theirs}")
+    return notes
 
 
 def _build_alternating(builders: dict[str, Callable[[], Any]], times: int):
@@ -279,8 +301,9 @@ def _step_fn(model, mode: str, batches) -> Callable[[int], Any]:
     return step
 
 
-def _run_record(target: Target, variant: str, mode: str, s: Settings, batch: int, seconds: list[float],
-                first_step_s: float | None, host_peak: int | None, device_peak: int | None) -> dict[str, Any]:
+def _run_record(target: Target, variant: str, mode: str, s: Settings, batch: int, timed: dict,
+                first_step_s: float | None) -> dict[str, Any]:
+    seconds = timed["seconds"]
     samples = summarize([batch * s.steps / t for t in seconds])
     flops = flops_per_sample(target.plan.macs, mode)
     tflops = flops * samples["median"] / 1e12
@@ -288,7 +311,8 @@ def _run_record(target: Target, variant: str, mode: str, s: Settings, batch: int
             "mode": mode, "batch_size": batch, "steps": s.steps, "repeats": s.repeats,
             "samples_per_s": samples, "ms_per_step": summarize([1000 * t / s.steps for t in seconds]),
             "tflops": tflops, "mfu": tflops / s.peak_tflops if s.peak_tflops else None,
-            "first_step_s": first_step_s, "host_peak_bytes": host_peak, "device_peak_bytes": device_peak}
+            "first_step_s": first_step_s, "host_peak_bytes": timed["host_peak"],
+            "device_peak_bytes": timed["device_peak"]}
 
 
 def _ratios(build_s: dict[str, list[float]], seconds: dict, modes: tuple[str, ...]) -> dict[str, Any]:
@@ -305,8 +329,8 @@ def _ratios(build_s: dict[str, list[float]], seconds: dict, modes: tuple[str, ..
 
 
 def resolve_jit(jit: str) -> bool:
-    """auto: XLA on accelerators and always with JAX (its only compiled path); off on CPU with TensorFlow,
-    where XLA made VGG-16 training slower (see docs/benchmarks.md)."""
+    """auto: XLA on accelerators and always with JAX (its only compiled path); off on a CPU with
+    TensorFlow, where it made VGG-16 training 5× slower (docs/benchmarks.md)."""
     if jit != "auto":
         return jit == "on"
     name = system.backend()
@@ -342,7 +366,9 @@ def _settings_dict(s: Settings) -> dict[str, Any]:
 def _free_memory() -> None:
     import keras
 
+    policy = keras.config.dtype_policy()  # clear_session would reset the caller's global policy too
     keras.backend.clear_session()
+    keras.config.set_dtype_policy(policy)
     gc.collect()
 
 

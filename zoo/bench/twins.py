@@ -1,9 +1,9 @@
 """keras.applications twins of zoo models, for side-by-side benchmarks.
 
 A twin is built from the zoo spec whose graph matches keras.applications layer
-for layer: ResNets use the ``*_keras`` variants of specs/keras_twins.yaml
-(convolution bias on, Keras's batch-norm constants), so ``resnet50`` is
-compared as ``resnet50_keras``.
+for layer: ``NAME_keras`` where the registry has one (specs/keras_twins.yaml:
+the ResNets with convolution bias and Keras's batch-norm constants), else NAME.
+So ``resnet50`` is compared as ``resnet50_keras``.
 """
 
 from __future__ import annotations
@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 
 MIN_SIDE = 32  # keras.applications refuses smaller inputs when include_top=True and weights=None
 
+APPLICATIONS = {"vgg16": "VGG16", "vgg19": "VGG19",
+                "resnet50": "ResNet50", "resnet101": "ResNet101", "resnet152": "ResNet152"}
+
 
 @dataclass(frozen=True)
 class Twin:
@@ -29,19 +32,15 @@ class Twin:
         return f"keras.applications.{self.application}"
 
 
-_VGG = {"vgg16": "VGG16", "vgg19": "VGG19"}
-_RESNET = {"resnet50": "ResNet50", "resnet101": "ResNet101", "resnet152": "ResNet152"}
-
-TWINS: dict[str, Twin] = {
-    **{name: Twin(name, app) for name, app in _VGG.items()},
-    **{name: Twin(f"{name}_keras", app) for name, app in _RESNET.items()},
-    **{f"{name}_keras": Twin(f"{name}_keras", app) for name, app in _RESNET.items()},
-}
-
-
 def twin_of(name: str) -> Twin | None:
     """The keras.applications twin of a zoo model name, or None where keras.applications has none."""
-    return TWINS.get(name)
+    from zoo.api import list_models
+
+    base = name.removesuffix("_keras")
+    if base not in APPLICATIONS:
+        return None
+    keras_layout = f"{base}_keras"
+    return Twin(keras_layout if keras_layout in list_models() else base, APPLICATIONS[base])
 
 
 def check_input(twin: Twin, input_shape: tuple[int, int, int]) -> None:

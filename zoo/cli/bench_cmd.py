@@ -9,17 +9,18 @@ from typing import Any, Optional
 
 import typer
 
-from zoo.errors import ZooError
+from zoo.cli.errors import reports_errors
 
 
 def register(app: typer.Typer) -> None:
     app.command("bench")(bench)
 
 
+@reports_errors
 def bench(
-    names: list[str] = typer.Argument(..., metavar="NAME...", help="Zoo models, wildcards such as 'resnet*', or spec files."),
+    names: list[str] = typer.Argument(..., metavar="NAME", help="Zoo models, wildcards such as 'resnet*', or spec files."),
     input_shape: Optional[str] = typer.Option(None, "--input-shape", "-i", help="H,W,C, e.g. 32,32,3 (default: the spec's, or the dataset's)."),
-    classes: Optional[int] = typer.Option(None, "--classes", "-c", help="Output classes (default: the spec's)."),
+    classes: Optional[int] = typer.Option(None, "--classes", "-c", help="Output classes (default: the dataset's with --dataset mnist/cifar10, else the spec's)."),
     batch_size: int = typer.Option(32, "--batch-size", "-b", help="Samples per step; halved on out-of-memory."),
     mode: str = typer.Option("train", "--mode", help="train, infer or both."),
     steps: int = typer.Option(10, "--steps", help="Timed steps per repeat."),
@@ -38,14 +39,10 @@ def bench(
     from zoo.cli.main import parse_shape
     from zoo.cli.render import err, out
 
-    try:
-        document = run_benchmarks(names, input_shape=parse_shape(input_shape), classes=classes,
-                                  batch_size=batch_size, mode=mode, steps=steps, warmup=warmup,
-                                  repeats=repeats, precision=precision, jit=jit, dataset=dataset, data_dir=data_dir,
-                                  peak_tflops=peak_tflops, vs=vs, log=lambda line: err.print(f"[dim]{line}[/dim]"))
-    except ZooError as e:
-        print(f"error: {e.line_text()}", file=sys.stderr)
-        raise typer.Exit(2)
+    document = run_benchmarks(names, input_shape=parse_shape(input_shape), classes=classes,
+                              batch_size=batch_size, mode=mode, steps=steps, warmup=warmup,
+                              repeats=repeats, precision=precision, jit=jit, dataset=dataset, data_dir=data_dir,
+                              peak_tflops=peak_tflops, vs=vs, log=lambda line: err.print(line, style="dim", markup=False))
     if as_json:
         sys.stdout.write(json.dumps(document, indent=2) + "\n")
         return
@@ -54,7 +51,7 @@ def bench(
         out.print(ratios_table(document))
     for result in document["results"]:
         for note in result["notes"]:
-            out.print(f"[yellow]{result['name']}: {note}[/yellow]")
+            out.print(f"{result['name']}: {note}", style="yellow", markup=False)
     out.print(footer(document))
 
 

@@ -172,9 +172,9 @@ def schema(model: bool = typer.Option(False, "--model", help="Schema of one mode
 
 # Commands that live in their own modules; each module's register(app) adds them.
 # Heavy imports (Keras, TensorFlow, matplotlib) stay inside the command functions.
-from zoo.cli import docs_cmd, train_cmd  # noqa: E402
+from zoo.cli import bench_cmd, docs_cmd, train_cmd  # noqa: E402
 
-for _module in (train_cmd, docs_cmd):
+for _module in (train_cmd, bench_cmd, docs_cmd):
     _module.register(app)
 
 
