@@ -8,7 +8,7 @@ import keras
 import numpy
 import pytest
 
-from zoo.bench import system
+from zoo import system
 
 
 def test_versions_name_every_library():

@@ -4,6 +4,6 @@ Importing this package is cheap; Keras is imported when a benchmark runs.
 """
 
 from zoo.bench.runner import Settings, expand_names, run_benchmark, run_benchmarks
-from zoo.bench.system import system_info
+from zoo.system import system_info
 
 __all__ = ["Settings", "expand_names", "run_benchmark", "run_benchmarks", "system_info"]

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Callable, TypeVar
 
 import zoo
-from zoo.bench import system
+from zoo import system
 from zoo.bench.data import DATASETS, dataset_classes, dataset_shape, loader, make_batches
 from zoo.bench.twins import Twin, build_twin, check_input, twin_of
 from zoo.errors import ShapeError, ZooError
@@ -329,16 +329,7 @@ def _ratios(build_s: dict[str, list[float]], seconds: dict, modes: tuple[str, ..
 
 
 def resolve_jit(jit: str) -> bool:
-    """auto: XLA on accelerators and always with JAX (its only compiled path); off on a CPU with
-    TensorFlow, where it made VGG-16 training 5× slower (docs/benchmarks.md)."""
-    if jit != "auto":
-        return jit == "on"
-    name = system.backend()
-    if name == "jax":
-        return True
-    if name == "torch":
-        return False
-    return system.accelerator()["kind"] != "cpu"
+    return system.jit_default(jit)
 
 
 def flops_per_sample(macs: int, mode: str) -> int:

@@ -80,7 +80,7 @@ def train(spec: str, dataset: str = "mnist", recipe: str | Recipe | None = None,
 
     import keras
 
-    from zoo import device
+    from zoo import system
     from zoo.train.callbacks import EpochLoop
     from zoo.train.pipeline import Batches, channel_stats, split_train
     from zoo.train.progress import PlainReporter, RichReporter
@@ -96,8 +96,8 @@ def train(spec: str, dataset: str = "mnist", recipe: str | Recipe | None = None,
     val_batches = Batches(val_split, classes, effective_batch, train=False) if val_split else None
     test_batches = Batches(_split(x_test, y_test), classes, effective_batch, train=False)
 
-    jit_on = device.jit_default(recipe_obj.jit)
-    info = device.describe()
+    jit_on = system.jit_default(recipe_obj.jit)
+    info = system.describe()
     previous_policy = keras.config.dtype_policy()
     keras.config.set_dtype_policy(recipe_obj.precision)
     try:

@@ -1,4 +1,4 @@
-"""What the benchmark ran on: library versions, the device, and memory figures.
+"""What a run or benchmark ran on: library versions, the device, memory figures, per-device defaults.
 
 Backend-specific calls sit behind ``keras.config.backend()`` so the JAX and
 PyTorch paths never import TensorFlow.
@@ -90,6 +90,26 @@ def device() -> dict[str, Any]:
 
 def system_info() -> dict[str, Any]:
     return {"versions": versions(), "device": device()}
+
+
+def describe() -> dict[str, Any]:
+    """Backend, versions and hardware in one flat record, for run configs."""
+    acc = accelerator()
+    return {**versions(), "accelerator": None if acc["kind"] == "cpu" else acc["kind"], "gpu": acc["name"],
+            "cpu": cpu_model(), "cpu_count": cpu_count()}
+
+
+def jit_default(setting: str) -> bool:
+    """`auto`: XLA on accelerators and always with JAX (its only compiled path); off on a CPU with
+    TensorFlow, where it made VGG-16 training 5× slower (docs/benchmarks.md)."""
+    if setting != "auto":
+        return setting == "on"
+    name = backend()
+    if name == "jax":
+        return True
+    if name == "torch":
+        return False
+    return accelerator()["kind"] != "cpu"
 
 
 def load_average() -> list[float] | None:
