@@ -72,3 +72,13 @@ def test_onecycle_ramps_up_then_anneals_linearly():
     assert lr_at(s, 19) == pytest.approx(0.4)
     assert lr_at(s, 60) == pytest.approx(0.2)
     assert math.isclose(lr_at(s, 100), 0.0, abs_tol=1e-9)
+
+
+def test_misspelt_recipe_field_is_suggested(write_spec):
+    path = write_spec("""
+        mine:
+          optimizer: {type: sgd, lr: 0.1, momentun: 0.9}
+    """, "recipe.yaml")
+    with pytest.raises(SpecError) as info:
+        load_recipe(str(path))
+    assert str(info.value) == "recipe.yaml:2: mine.optimizer.momentun: unknown field (did you mean 'momentum'?)"

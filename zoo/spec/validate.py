@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from zoo.errors import SpecError
 from zoo.spec import schema
@@ -118,11 +119,34 @@ def _located(name: str, raw: LineDict, loc: tuple, message: str) -> SpecError:
     return SpecError(message, file=where[0], line=where[1], path=_path_text(name, path))
 
 
-def _translate(name: str, raw: LineDict, err: dict) -> SpecError:
+def validate_fields(cls: type[BaseModel], name: str, raw: LineDict, skip: tuple[str, ...] = ("extends",)):
+    """Any strict pydantic model (recipes, for one) with the same one-line errors as model specs."""
+    try:
+        return cls.model_validate({k: v for k, v in raw.items() if k not in skip})
+    except ValidationError as e:
+        fields_at = functools.partial(_model_fields_at, cls)
+        errors = _dedupe([_translate(name, raw, err, fields_at) for err in e.errors()])
+        errors.sort(key=lambda err: (err.file or "", err.line or 0))
+        raise _combine(errors) from None
+
+
+def _model_fields_at(cls: type[BaseModel], raw: LineDict, path: list[str | int]) -> list[str]:
+    """Field names of the nested model at ``path``, following the annotations of ``cls``."""
+    for part in path:
+        field = cls.model_fields.get(part) if isinstance(part, str) else None
+        annotation = field.annotation if field else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return []
+        cls = annotation
+    return list(cls.model_fields)
+
+
+def _translate(name: str, raw: LineDict, err: dict, fields_at=None) -> SpecError:
     path, where, parent, node = _walk(raw, err["loc"])
     kind, ctx, got = err["type"], err.get("ctx", {}), err.get("input")
     if kind == "extra_forbidden":
-        message = "unknown field" + _suggest(str(path[-1]) if path else "", _fields_at(raw, path[:-1]))
+        allowed = (fields_at or _fields_at)(raw, path[:-1])
+        message = "unknown field" + _suggest(str(path[-1]) if path else "", allowed)
     elif kind == "missing":
         message = "required field is missing"
     elif kind in ("union_tag_invalid", "union_tag_not_found"):

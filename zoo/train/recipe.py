@@ -111,20 +111,9 @@ def _resolved(name: str, entries: dict[str, LineDict]) -> LineDict:
 
 
 def validate_recipe(name: str, raw: LineDict) -> Recipe:
-    from zoo.spec.validate import _path_text, _value_message, _walk
+    from zoo.spec.validate import validate_fields
 
-    try:
-        return Recipe.model_validate({k: v for k, v in raw.items() if k != "extends"})
-    except ValidationError as e:
-        err = e.errors()[0]
-        path, where, _, _ = _walk(raw, err["loc"])
-        if err["type"] == "extra_forbidden":
-            message = "unknown field"
-        elif err["type"] == "missing":
-            message = "required field is missing"
-        else:
-            message = _value_message(err["type"], err.get("ctx", {}), err.get("input"), err["msg"])
-        raise SpecError(message, file=where[0], line=where[1], path=_path_text(name, path)) from None
+    return validate_fields(Recipe, name, raw)
 
 
 def with_overrides(recipe: Recipe, **changes) -> Recipe:
