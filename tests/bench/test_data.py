@@ -52,9 +52,3 @@ def test_real_data_checks_classes_and_batch(fake_zoo_data):
     assert str(info.value) == "--dataset mnist has 20 training images, fewer than one batch of 32"
 
 
-def test_missing_zoo_data_is_one_line(monkeypatch):
-    monkeypatch.setitem(sys.modules, "zoo.data", None)  # import fails as if the package were absent
-    data._load.cache_clear()
-    with pytest.raises(ZooError) as info:
-        make_batches("cifar10", (32, 32, 3), 10, 4)
-    assert str(info.value) == "--dataset cifar10 needs zoo.data, which this install lacks; use --dataset synthetic"

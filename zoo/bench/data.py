@@ -8,6 +8,7 @@ from functools import lru_cache
 import numpy as np
 
 from zoo.errors import ShapeError, ZooError
+from zoo.plan.ops import shape_text
 
 DATASETS = ("synthetic", "mnist", "cifar10")
 REAL_BATCHES = 8  # distinct batches of real data cycled through the timed steps
@@ -45,19 +46,11 @@ def synthetic(input_shape: tuple[int, int, int], classes: int, batch_size: int, 
     return Batches([x], [y], tuple(input_shape), "synthetic")
 
 
-def loader(dataset: str):
-    """zoo.data's load_dataset, imported only when real data is asked for."""
-    try:
-        from zoo.data import load_dataset
-    except ImportError:
-        raise ZooError(f"--dataset {dataset} needs zoo.data, which this install lacks; "
-                       "use --dataset synthetic") from None
-    return load_dataset
-
-
 @lru_cache(maxsize=1)  # several models in one run share the arrays
 def _load(dataset: str, data_dir: str | None):
-    return loader(dataset)(dataset, data_dir)
+    from zoo.data import load_dataset  # only when real data is asked for
+
+    return load_dataset(dataset, data_dir)
 
 
 def real(dataset: str, input_shape: tuple[int, int, int], classes: int, batch_size: int,
@@ -66,8 +59,8 @@ def real(dataset: str, input_shape: tuple[int, int, int], classes: int, batch_si
     data = _load(dataset, data_dir)
     x_all, y_all = data.x_train, data.y_train
     if tuple(x_all.shape[1:]) != tuple(input_shape):
-        raise ShapeError(f"--dataset {dataset} holds {_fmt(x_all.shape[1:])} images; "
-                         f"--input-shape {_fmt(input_shape)} does not match")
+        raise ShapeError(f"--dataset {dataset} holds {shape_text(x_all.shape[1:])} images; "
+                         f"--input-shape {shape_text(input_shape)} does not match")
     top = int(y_all.max()) + 1
     if classes < top:
         raise ZooError(f"--dataset {dataset} has {top} classes; --classes {classes} is too few")
@@ -85,6 +78,3 @@ def make_batches(dataset: str, input_shape: tuple[int, int, int], classes: int, 
         return synthetic(input_shape, classes, batch_size)
     return real(dataset, input_shape, classes, batch_size, data_dir)
 
-
-def _fmt(shape) -> str:
-    return "×".join(str(int(v)) for v in shape)

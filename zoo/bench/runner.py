@@ -17,9 +17,10 @@ from typing import Any, Callable, TypeVar
 
 import zoo
 from zoo import system
-from zoo.bench.data import DATASETS, dataset_classes, dataset_shape, loader, make_batches
+from zoo.bench.data import DATASETS, dataset_classes, dataset_shape, make_batches
 from zoo.bench.twins import Twin, build_twin, check_input, twin_of
 from zoo.errors import ShapeError, ZooError
+from zoo.plan.ops import shape_text
 
 MODES = ("train", "infer", "both")
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
@@ -61,12 +62,10 @@ class Settings:
                 raise ZooError(f"must be an integer >= {low} (got {value!r})", path=f"--{option}")
         if self.peak_tflops is not None and not self.peak_tflops > 0:
             raise ZooError(f"must be > 0 (got {self.peak_tflops!r})", path="--peak-tflops")
-        if self.dataset != "synthetic":
-            loader(self.dataset)  # fail now, not after the first model is built
         fixed = dataset_shape(self.dataset)
         if fixed and self.input_shape is not None and tuple(self.input_shape) != fixed:
-            raise ShapeError(f"--dataset {self.dataset} holds {_fmt(fixed)} images; "
-                             f"--input-shape {_fmt(self.input_shape)} does not match")
+            raise ShapeError(f"--dataset {self.dataset} holds {shape_text(fixed)} images; "
+                             f"--input-shape {shape_text(self.input_shape)} does not match")
         return self
 
     @property
@@ -196,7 +195,7 @@ def _measure_once(target: Target, s: Settings, log: Log) -> dict[str, Any]:
     previous_policy = keras.config.dtype_policy()
     keras.config.set_dtype_policy(s.precision)
     try:
-        log(f"{target.name}: building {' and '.join(builders)} ({_fmt(shape)}, {classes} classes, batch {batch})")
+        log(f"{target.name}: building {' and '.join(builders)} ({shape_text(shape)}, {classes} classes, batch {batch})")
         models, build_s = _build_alternating(builders, s.repeats if target.twin else 1)
         for model in models.values():
             model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.01, momentum=0.9),
@@ -371,9 +370,6 @@ def _first_line(error: BaseException) -> str:
     text = str(error).strip().splitlines()
     return (text[0] if text else type(error).__name__)[:200]
 
-
-def _fmt(shape) -> str:
-    return "×".join(str(int(v)) for v in shape)
 
 
 def _quiet(_: str) -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from zoo.errors import ShapeError
+from zoo.plan.ops import shape_text
 
 if TYPE_CHECKING:
     import keras
@@ -46,9 +47,8 @@ def twin_of(name: str) -> Twin | None:
 def check_input(twin: Twin, input_shape: tuple[int, int, int]) -> None:
     h, w, _ = input_shape
     if h < MIN_SIDE or w < MIN_SIDE:
-        shape = "×".join(str(v) for v in input_shape)
         raise ShapeError(f"--vs keras: {twin.label} needs an input of at least {MIN_SIDE}×{MIN_SIDE} "
-                         f"(got {shape}); pass --input-shape 32,32,{input_shape[2]} or larger")
+                         f"(got {shape_text(input_shape)}); pass --input-shape 32,32,{input_shape[2]} or larger")
 
 
 def build_twin(twin: Twin, input_shape: tuple[int, int, int], classes: int) -> keras.Model:

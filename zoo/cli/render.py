@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.table import Table
 
 from zoo.plan.graph import Plan
+from zoo.plan.ops import shape_text
 
 import os
 import sys
@@ -14,10 +15,6 @@ import sys
 _width = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 140
 out = Console(highlight=False, width=_width)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-def shape_text(shape) -> str:
-    return "×".join(str(v) for v in shape)
 
 
 def models_table(plans: list[Plan]) -> Table:

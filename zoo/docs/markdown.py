@@ -37,9 +37,6 @@ def details(title: str, body: str, kind: str = "note", open_: bool = False) -> s
     return f'{marker} {kind} "{title}"\n\n{indent(body)}\n'
 
 
-def shape_text(shape) -> str:
-    return "×".join(str(v) for v in shape)
-
 
 def millions(value: float) -> str:
     return f"{value:g} M"

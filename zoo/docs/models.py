@@ -14,7 +14,8 @@ from typing import Any
 
 import yaml
 
-from zoo.docs.markdown import details, fence, shape_text, table
+from zoo.docs.markdown import details, fence, table
+from zoo.plan.ops import shape_text
 from zoo.docs.references import REFERENCE_CLASSES, REFERENCE_INPUT, Reference, references
 from zoo.errors import ZooError
 from zoo.plan.graph import Node, Plan

@@ -18,5 +18,6 @@ def conv_counts(cin: int, filters: int, kernel: tuple[int, int], bias: bool, out
     return weights + (filters if bias else 0), out_hw[0] * out_hw[1] * weights
 
 
-def fmt_hw(hw) -> str:
-    return "×".join(str(v) for v in hw)
+def shape_text(shape) -> str:
+    """(28, 28, 1) → "28×28×1"; every shape the library prints goes through here."""
+    return "×".join(str(int(v)) for v in shape)

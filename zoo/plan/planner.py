@@ -12,7 +12,7 @@ from typing import Any, Callable
 from zoo.errors import ShapeError, SpecError
 from zoo.kinds import KindTable
 from zoo.plan.graph import Node, Plan
-from zoo.plan.ops import conv_counts, fmt_hw, out_size
+from zoo.plan.ops import conv_counts, out_size, shape_text
 from zoo.spec import schema
 
 POLICIES = ("adapt", "strict")
@@ -58,7 +58,7 @@ class Tracer:
         """The current H×W×C shape; a flat vector here (after flatten or global_pool) is a spec error."""
         if len(self.shape) != 3:
             raise SpecError(f"{what} needs an H×W×C feature map, but the input here is flat "
-                            f"({'×'.join(map(str, self.shape))})", path=f"{self.model}.{source}")
+                            f"({shape_text(self.shape)})", path=f"{self.model}.{source}")
         return self.shape  # type: ignore[return-value]
 
     def refuse(self, source: str, name: str, message: str) -> None:
@@ -83,7 +83,7 @@ class Tracer:
         kernel, stride = tuple(kernel), tuple(stride)
         note = ""
         if padding == "valid" and (h < kernel[0] or w < kernel[1]):
-            note = f"padding valid → same: {fmt_hw((h, w))} input is smaller than the {fmt_hw(kernel)} kernel"
+            note = f"padding valid → same: {shape_text((h, w))} input is smaller than the {shape_text(kernel)} kernel"
             self.refuse(source, name, note)
             padding = "same"
         hw = (out_size(h, kernel[0], stride[0], padding), out_size(w, kernel[1], stride[1], padding))
@@ -137,7 +137,7 @@ def plan_model(model: str, spec: schema.ModelSpec, input_shape=None, classes: in
         _plan_layer(tracer, layer, f"head[{i}]", layer.name or _head_name(layer, head_counts))
     plan = Plan(model, shape, classes, policy, tuple(tracer.nodes), meta=_meta(spec))
     if plan.params > MAX_PARAMS:
-        raise SpecError(f"{plan.params:,} parameters at input {fmt_hw(shape)}; the limit is {MAX_PARAMS:,}",
+        raise SpecError(f"{plan.params:,} parameters at input {shape_text(shape)}; the limit is {MAX_PARAMS:,}",
                         path=model)
     return plan
 
@@ -246,10 +246,10 @@ def _pool(t: Tracer, layer: schema.Pool, source: str, name: str) -> None:
     if padding == "valid" and (h < pool[0] or w < pool[1]):
         fitted = (min(pool[0], h), min(pool[1], w))
         if fitted == (1, 1) and (h, w) == (1, 1):
-            note = f"skipped: the {fmt_hw(pool)} pool does not fit the 1×1 input"
+            note = f"skipped: the {shape_text(pool)} pool does not fit the 1×1 input"
         else:
-            note = f"pool {fmt_hw(pool)} → {fmt_hw(fitted)} to fit the {fmt_hw((h, w))} input"
-        t.refuse(source, pool_name, f"the {fmt_hw(pool)} pool does not fit the {fmt_hw((h, w))} input")
+            note = f"pool {shape_text(pool)} → {shape_text(fitted)} to fit the {shape_text((h, w))} input"
+        t.refuse(source, pool_name, f"the {shape_text(pool)} pool does not fit the {shape_text((h, w))} input")
         pool = fitted
     hw = (out_size(h, pool[0], stride[0], padding), out_size(w, pool[1], stride[1], padding))
     op = "identity" if note.startswith("skipped") else ("max_pool" if layer.type == "maxpool" else "avg_pool")
