@@ -7,6 +7,7 @@ refused (policy ``strict``) before any Keras code runs.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable
 
 from zoo.errors import ShapeError, SpecError
@@ -30,7 +31,6 @@ class Tracer:
         self.model, self.spec, self.classes, self.policy = model, spec, classes, policy
         self.defaults = spec.conv
         self.nodes: list[Node] = [Node("input", "input", (), {}, tuple(input_shape))]
-        self.sources: dict[str, str] = {"input": "input"}
         self.named: dict[str, Node] = {"input": self.nodes[0]}
         self.current = "input"
 
@@ -44,10 +44,9 @@ class Tracer:
     def emit(self, name: str, op: str, attrs: dict, shape: tuple[int, ...], source: str, *,
              inputs: tuple[str, ...] | None = None, params: int = 0, frozen: int = 0, macs: int = 0,
              note: str = "", role: str = "") -> str:
-        if name in self.sources:
-            raise SpecError(f"layer name {name!r} is already used by {self.sources[name]}",
+        if name in self.named:
+            raise SpecError(f"layer name {name!r} is already used by {self.named[name].source or name}",
                             path=f"{self.model}.{source}")
-        self.sources[name] = source
         node = Node(name, op, inputs or (self.current,), attrs, shape, params, frozen, macs, source, note, role)
         self.nodes.append(node)
         self.named[name] = node
@@ -171,7 +170,7 @@ def _meta(spec: schema.ModelSpec) -> dict[str, Any]:
 
 def _auto_name(prefix: str, layer, tracer: Tracer) -> str:
     i = 1
-    while f"{prefix}_{layer.type}{i}" in tracer.sources:
+    while f"{prefix}_{layer.type}{i}" in tracer.named:
         i += 1
     return f"{prefix}_{layer.type}{i}"
 
@@ -200,13 +199,13 @@ def _plan_features(tracer: Tracer, layers, prefix: str, state: list, suffix: str
             continue
         block, counts = state
         if isinstance(layer, schema.Pool):
-            name = layer.name or f"block{block}_pool"
+            auto = f"block{block}_pool"
             state[0], state[1] = block + 1, {}
         else:
             short = {"conv": "conv", "basic": "res", "bottleneck": "res"}.get(layer.type, layer.type)
             counts[short] = counts.get(short, 0) + 1
-            name = layer.name or f"block{block}_{short}{counts[short]}"
-        _plan_layer(tracer, layer, source, f"{layer.name}{suffix}" if layer.name else name)
+            auto = f"block{block}_{short}{counts[short]}"
+        _plan_layer(tracer, layer, source, f"{layer.name}{suffix}" if layer.name else auto)
 
 
 def _plan_stages(tracer: Tracer, spec: schema.ModelSpec) -> None:
@@ -242,17 +241,18 @@ def _pool(t: Tracer, layer: schema.Pool, source: str, name: str) -> None:
     h, w, c = t.spatial(source, "pooling")
     pool = tuple(layer.pool)
     stride = tuple(layer.stride or layer.pool)
-    note = ""
+    note, skipped = "", False
     if padding == "valid" and (h < pool[0] or w < pool[1]):
         fitted = (min(pool[0], h), min(pool[1], w))
-        if fitted == (1, 1) and (h, w) == (1, 1):
+        skipped = (h, w) == (1, 1)  # then the fitted pool is 1×1 too: nothing left to pool
+        if skipped:
             note = f"skipped: the {shape_text(pool)} pool does not fit the 1×1 input"
         else:
             note = f"pool {shape_text(pool)} → {shape_text(fitted)} to fit the {shape_text((h, w))} input"
         t.refuse(source, pool_name, f"the {shape_text(pool)} pool does not fit the {shape_text((h, w))} input")
         pool = fitted
     hw = (out_size(h, pool[0], stride[0], padding), out_size(w, pool[1], stride[1], padding))
-    op = "identity" if note.startswith("skipped") else ("max_pool" if layer.type == "maxpool" else "avg_pool")
+    op = "identity" if skipped else ("max_pool" if layer.type == "maxpool" else "avg_pool")
     t.emit(pool_name, op, {"pool": pool, "stride": stride, "padding": padding}, (*hw, c), source, note=note)
 
 
@@ -265,9 +265,7 @@ def _lrn(t: Tracer, layer: schema.LRN, source: str, name: str) -> None:
 
 def _dense(t: Tracer, name: str, source: str, units: int, activation: str, bias: bool) -> None:
     *outer, cin = t.shape
-    positions = 1
-    for v in outer:
-        positions *= v
+    positions = math.prod(outer)
     attrs = {"units": units, "activation": activation, "bias": bias}
     t.emit(name, "dense", attrs, (*outer, units), source, params=cin * units + (units if bias else 0),
            macs=positions * cin * units)
@@ -290,10 +288,7 @@ def _dropout(t: Tracer, layer: schema.Dropout, source: str, name: str) -> None:
 
 @PLANNERS.register("flatten")
 def _flatten(t: Tracer, layer: schema.Flatten, source: str, name: str) -> None:
-    size = 1
-    for v in t.shape:
-        size *= v
-    t.emit(name, "flatten", {}, (size,), source)
+    t.emit(name, "flatten", {}, (math.prod(t.shape),), source)
 
 
 @PLANNERS.register("global_pool")
@@ -341,22 +336,17 @@ def _residual(t: Tracer, block: schema.Residual, source: str, name: str) -> None
         convs = [(block.filters, 1, s1, "valid"), (block.filters, 3, s2, "same"), (cout, 1, 1, "valid")]
     else:
         convs = [(block.filters, 3, s, "same"), (cout, 3, 1, "same")]
-    if block.preact:
-        branch_in = _preact(t, name, source, d.batch_norm, d.activation)
-    else:
-        branch_in = block_in
+    branch_in = _preact(t, f"{name}_preact", source, d.batch_norm, d.activation) if block.preact else block_in
     for i, (filters, k, stride, padding) in enumerate(convs, start=1):
         last = i == len(convs)
+        if block.preact and i > 1:
+            _preact(t, f"{name}_{i}", source, d.batch_norm, d.activation)
+        if i == 2 and block.dropout:
+            t.emit(f"{name}_{i}_dropout", "dropout", {"rate": block.dropout}, t.shape, source)
         if block.preact:
-            if i > 1:
-                _preact(t, f"{name}_{i}", source, d.batch_norm, d.activation, suffix=True)
-            if i == 2 and block.dropout:
-                t.emit(f"{name}_{i}_dropout", "dropout", {"rate": block.dropout}, t.shape, source)
             t.conv(f"{name}_{i}_conv", source, filters=filters, kernel=(k, k), stride=(stride, stride),
                    padding=padding, bias=d.bias, zero_init=last and block.zero_init)
         else:
-            if i == 2 and block.dropout:
-                t.emit(f"{name}_{i}_dropout", "dropout", {"rate": block.dropout}, t.shape, source)
             t.conv_unit(f"{name}_{i}", source, filters=filters, kernel=(k, k), stride=(stride, stride),
                         padding=padding, bias=d.bias, batch_norm=d.batch_norm,
                         activation="linear" if last else d.activation, fused=False,
@@ -386,9 +376,8 @@ def _residual(t: Tracer, block: schema.Residual, source: str, name: str) -> None
         t.activation(f"{name}_out", d.activation, source)
 
 
-def _preact(t: Tracer, name: str, source: str, batch_norm: bool, activation: str, suffix: bool = False) -> str:
+def _preact(t: Tracer, base: str, source: str, batch_norm: bool, activation: str) -> str:
     """batch norm → activation ahead of a convolution; returns the activated tensor."""
-    base = name if suffix else f"{name}_preact"
     if batch_norm:
         t.batch_norm(f"{base}_bn", source)
     t.activation(f"{base}_{activation}", activation, source)
