@@ -119,39 +119,41 @@ def _weight_count(weights) -> int:
 @app.command()
 def validate(files: list[Path] = typer.Argument(..., help="Spec files to check.")) -> None:
     """Check spec files: every model validates and plans at its default input."""
-    from zoo.spec.registry import Registry, default_registry
-
     failed = False
     for file in files:
-        try:
-            local = Registry(parent=default_registry())
-            names = local.add_file(file)
-            errors: list[ZooError] = []
-            for model in names:
-                try:
-                    spec = local.spec(model)
-                    if not spec.abstract:
-                        from zoo.plan.planner import plan_model
-                        plan_model(model, spec)
-                except ZooError as e:
-                    if e.file is None:  # planner errors name the model, not the file: say which file
-                        e = type(e)(e.message, file=str(file), path=e.path, more=e.more)
-                    errors.append(e)
-            if errors:
-                raise errors[0] if len(errors) == 1 else _joined(errors)
-            print(f"ok: {file}: {len(names)} model(s): {', '.join(names)}")
-        except ZooError as e:
-            failed = True
-            for line in e.all_lines():
+        names, errors = _check_file(file)
+        for error in errors:
+            for line in error.all_lines():
                 print(f"error: {line}", file=sys.stderr)
+        if errors:
+            failed = True
+        else:
+            print(f"ok: {file}: {len(names)} model(s): {', '.join(names)}")
     if failed:
         raise typer.Exit(2)
 
 
-def _joined(errors: list[ZooError]) -> ZooError:
-    first = errors[0]
-    rest = tuple(x for e in errors for x in ([e, *e.more] if e is not first else list(e.more)))
-    return ZooError(first.message, file=first.file, line=first.line, path=first.path, more=rest)
+def _check_file(file: Path) -> tuple[list[str], list[ZooError]]:
+    """The file's model names, and every problem found reading, validating and planning them."""
+    from zoo.plan.planner import plan_model
+    from zoo.spec.registry import Registry, default_registry
+
+    local = Registry(parent=default_registry())
+    try:
+        names = local.add_file(file)
+    except ZooError as e:
+        return [], [e]
+    errors: list[ZooError] = []
+    for model in names:
+        try:
+            spec = local.spec(model)
+            if not spec.abstract:
+                plan_model(model, spec)
+        except ZooError as e:
+            if e.file is None:  # planner errors name the model, not the file: say which file
+                e = type(e)(e.message, file=str(file), path=e.path, more=e.more)
+            errors.append(e)
+    return names, errors
 
 
 @app.command()

@@ -65,17 +65,6 @@ def _fmt(value):
     return value
 
 
-def read_history(path: Path) -> list[dict]:
-    if not path.exists():
-        return []
-    with path.open(newline="", encoding="utf-8") as f:
-        rows = []
-        for row in csv.DictReader(f):
-            rows.append({k: (int(v) if k == "epoch" else float(v)) if v not in ("", None) else None
-                         for k, v in row.items()})
-        return rows
-
-
 def save_model_atomic(model, path: Path) -> None:
     """Keras writes the .keras zip itself; save beside the target, then rename over it."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -17,7 +17,7 @@ from typing import Any
 
 from zoo.errors import ZooError
 from zoo.train.recipe import Recipe, load_recipe, with_overrides
-from zoo.train.rundir import plot_curves, read_history, write_history, write_json
+from zoo.train.rundir import plot_curves, write_history, write_json
 
 STRATEGIES = ("none", "mirrored", "multi-worker")
 
@@ -82,19 +82,20 @@ def train(spec: str, dataset: str = "mnist", recipe: str | Recipe | None = None,
 
     from zoo import system
     from zoo.train.callbacks import EpochLoop
-    from zoo.train.pipeline import Batches, channel_stats, split_train
+    from zoo.train.pipeline import Batches, Split, channel_stats, split_train
     from zoo.train.progress import PlainReporter, RichReporter
 
     train_split, val_split = split_train(x_train, y_train, recipe_obj.validation_split, recipe_obj.seed)
     if len(train_split.x) < 1:
         raise TrainingError("no training examples left after the validation split")
-    effective_batch = min(recipe_obj.batch_size, len(train_split.x))
+    n_train, n_val = len(train_split.x), len(val_split.x) if val_split else 0
+    effective_batch = min(recipe_obj.batch_size, n_train)
     aug = recipe_obj.augment
     start_epoch = state["epoch"] if state else 0
     train_batches = Batches(train_split, classes, effective_batch, train=True, seed=recipe_obj.seed,
                             crop_padding=aug.crop_padding, flip=aug.flip, epoch=start_epoch)
     val_batches = Batches(val_split, classes, effective_batch, train=False) if val_split else None
-    test_batches = Batches(_split(x_test, y_test), classes, effective_batch, train=False)
+    test_batches = Batches(Split(x_test, y_test), classes, effective_batch, train=False)
 
     jit_on = system.jit_default(recipe_obj.jit)
     info = system.describe()
@@ -112,7 +113,7 @@ def train(spec: str, dataset: str = "mnist", recipe: str | Recipe | None = None,
                 _compile(model, recipe_obj, len(train_batches), jit_on)
                 history = []
                 _write_config(run_dir, name, model_spec, plan, recipe_name, recipe_obj, data, info, jit_on,
-                              strategy, limit, len(train_split.x), len(val_split.x) if val_split else 0)
+                              strategy, limit, n_train, n_val)
         if state:
             keras.utils.set_random_seed(recipe_obj.seed + start_epoch)
         reporter = PlainReporter() if quiet else RichReporter()
@@ -125,7 +126,6 @@ def train(spec: str, dataset: str = "mnist", recipe: str | Recipe | None = None,
                 model.fit(train_batches, epochs=recipe_obj.epochs, initial_epoch=start_epoch,
                           callbacks=callbacks, verbose=0)
         except KeyboardInterrupt:
-            reporter.close()
             done = len(loop.history)
             raise Interrupted(f"interrupted during epoch {done + 1}; the checkpoint of epoch {done} is kept; "
                               f"continue with --resume --out {run_dir}", file=None) from None
@@ -137,15 +137,9 @@ def train(spec: str, dataset: str = "mnist", recipe: str | Recipe | None = None,
             raise TrainingError(f"loss became {loss} at epoch {epoch}, batch {batch}: stopped; {kept} "
                                 f"in {run_dir / 'checkpoints'}; try a lower learning rate")
         return _finish(run_dir, model, plan, data, recipe_name, recipe_obj, loop.history, test_batches,
-                       len(train_split.x), len(val_split.x) if val_split else 0, started, info)
+                       n_train, n_val, started, info)
     finally:
         keras.config.set_dtype_policy(previous_policy)
-
-
-def _split(x, y):
-    from zoo.train.pipeline import Split
-
-    return Split(x, y)
 
 
 def _recipe(recipe, family) -> tuple[str, Recipe]:
@@ -265,7 +259,7 @@ def _finish(run_dir, model, plan, data, recipe_name, recipe, history, test_batch
     scores = model.evaluate(test_batches, verbose=0, return_dict=True)
     # The delivered model is for inference: same layers and weights, no optimizer or schedule to import.
     save_model_atomic(keras.Model(model.inputs, model.outputs, name=model.name), run_dir / "model.keras")
-    history = history or read_history(run_dir / "history.csv")
+    # Rewritten in case a kill fell between the last state.json and its history.csv.
     write_history(run_dir / "history.csv", history)
     plot_curves(run_dir / "curves.png", history, f"{plan.name} on {data.label}")
     best = max(history, key=lambda r: r["val_accuracy"] if r["val_accuracy"] is not None else r["accuracy"])
