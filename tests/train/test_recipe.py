@@ -82,3 +82,28 @@ def test_misspelt_recipe_field_is_suggested(write_spec):
     with pytest.raises(SpecError) as info:
         load_recipe(str(path))
     assert str(info.value) == "recipe.yaml:2: mine.optimizer.momentun: unknown field (did you mean 'momentum'?)"
+
+
+@pytest.mark.parametrize("extends,message", [
+    ("[x]", "recipe.yaml:2: mine.extends: must be a recipe name (got ['x'])"),
+    ("vgg_sed", "recipe.yaml:2: mine.extends: extends unknown recipe 'vgg_sed' (did you mean: vgg_seed?)"),
+])
+def test_bad_recipe_extends_is_one_line(write_spec, extends, message):
+    path = write_spec(f"""
+        mine:
+          extends: {extends}
+          epochs: 2
+    """, "recipe.yaml")
+    with pytest.raises(SpecError) as info:
+        load_recipe(str(path))
+    assert str(info.value) == message
+
+
+def test_recipe_extends_a_shipped_recipe(write_spec):
+    path = write_spec("""
+        mine:
+          extends: vgg_seed
+          epochs: 2
+    """, "recipe.yaml")
+    name, recipe = load_recipe(str(path))
+    assert (name, recipe.epochs, recipe.optimizer.lr, recipe.batch_size) == ("mine", 2, 0.01, 128)

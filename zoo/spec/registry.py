@@ -36,10 +36,14 @@ class Entry:
 
 
 class Registry:
-    """Models from spec files; a child registry sees its parent's models too."""
+    """Models from spec files; a child registry sees its parent's models too.
 
-    def __init__(self, parent: Registry | None = None):
-        self.parent = parent
+    ``kind`` names what the files hold in error messages: training recipes use the same
+    files, `extends` and errors as models.
+    """
+
+    def __init__(self, parent: Registry | None = None, kind: str = "model"):
+        self.parent, self.kind = parent, kind
         self._entries: dict[str, Entry] = {}
         self._specs: dict[str, ModelSpec] = {}
 
@@ -51,7 +55,7 @@ class Registry:
             file = raw.where[0]
             clash = self._entries.get(name)
             if clash is not None:
-                raise SpecError(f"model {name!r} is defined twice (also in {clash.file}:{clash.raw.where[1]})",
+                raise SpecError(f"{self.kind} {name!r} is defined twice (also in {clash.file}:{clash.raw.where[1]})",
                                 file=file, line=line)
             self._entries[name] = Entry(name, file, raw)
             names.append(name)
@@ -115,7 +119,7 @@ class Registry:
             if found is None:
                 child = chain[-1]
                 where = child.raw.key_where.get("extends", child.raw.where)
-                raise SpecError(f"extends unknown model {current!r}{_suggestion(current, scope.all_names())}",
+                raise SpecError(f"extends unknown {self.kind} {current!r}{_suggestion(current, scope.all_names())}",
                                 file=where[0], line=where[1], path=f"{child.name}.extends")
             entry, owner = found
             if (id(owner), current) in seen:
@@ -125,14 +129,14 @@ class Registry:
                                 path=f"{chain[-1].name}.extends")
             if len(chain) >= MAX_EXTENDS_DEPTH:
                 where = chain[-1].raw.key_where.get("extends", chain[-1].raw.where)
-                raise SpecError(f"extends chain is longer than {MAX_EXTENDS_DEPTH} models", file=where[0],
+                raise SpecError(f"extends chain is longer than {MAX_EXTENDS_DEPTH} {self.kind}s", file=where[0],
                                 line=where[1], path=f"{chain[-1].name}.extends")
             seen.add((id(owner), current))
             chain.append(entry)
             parent = entry.raw.get("extends")
             if parent is not None and not isinstance(parent, str):
                 where = entry.raw.key_where["extends"]
-                raise SpecError(f"must be a model name (got {parent!r})", file=where[0], line=where[1],
+                raise SpecError(f"must be a {self.kind} name (got {parent!r})", file=where[0], line=where[1],
                                 path=f"{entry.name}.extends")
             own_name = parent == current and owner.parent is not None and owner.parent._find(current)
             scope = owner.parent if own_name else owner

@@ -9,8 +9,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from zoo.errors import SpecError, UnknownModelError
-from zoo.spec.registry import builtin_spec_dir, merge
-from zoo.spec.yamlfile import LineDict, read_spec_file
+from zoo.spec.registry import Registry, builtin_spec_dir
+from zoo.spec.yamlfile import LineDict
 
 Fraction = Annotated[float, Field(ge=0, lt=1)]
 Positive = Annotated[float, Field(gt=0)]
@@ -67,47 +67,36 @@ def recipe_dir() -> Path:
     return builtin_spec_dir() / "recipes"
 
 
-def list_recipes() -> list[str]:
-    names = []
+def recipe_registry() -> Registry:
+    """The shipped recipes, read with the spec machinery: same errors, same `extends`."""
+    registry = Registry(kind="recipe")
     for path in sorted(recipe_dir().glob("*.yaml")):
-        names.extend(read_spec_file(path))
-    return names
+        registry.add_file(path)
+    return registry
+
+
+def list_recipes() -> list[str]:
+    return recipe_registry().all_names()
 
 
 def load_recipe(name_or_path: str) -> tuple[str, Recipe]:
     """A shipped recipe name, a recipe file, or ``file.yaml:name`` → (name, Recipe)."""
-    entries: dict[str, LineDict] = {}
-    for path in sorted(recipe_dir().glob("*.yaml")):
-        entries.update(read_spec_file(path))
+    registry = recipe_registry()
     wanted = name_or_path
     if name_or_path.endswith((".yaml", ".yml", ".json")) or "/" in name_or_path or ":" in name_or_path:
         file, _, wanted = name_or_path.partition(":") if not Path(name_or_path).exists() else (name_or_path, "", "")
-        local = read_spec_file(file)
+        registry = Registry(parent=registry, kind="recipe")
+        names = registry.add_file(file)
         if not wanted:
-            if len(local) != 1:
-                raise UnknownModelError(f"holds {len(local)} recipes; name one as {file}:NAME", file=file)
-            wanted = next(iter(local))
-        entries.update(local)
-    if wanted not in entries:
-        close = difflib.get_close_matches(wanted, list(entries), n=3, cutoff=0.5)
-        hint = f" (did you mean: {', '.join(close)}?)" if close else f" (known: {', '.join(sorted(entries))})"
+            if len(names) != 1:
+                raise UnknownModelError(f"holds {len(names)} recipes; name one as {file}:NAME", file=file)
+            wanted = names[0]
+    if registry.entry(wanted) is None:
+        known = registry.all_names()
+        close = difflib.get_close_matches(wanted, known, n=3, cutoff=0.5)
+        hint = f" (did you mean: {', '.join(close)}?)" if close else f" (known: {', '.join(sorted(known))})"
         raise UnknownModelError(f"unknown recipe {wanted!r}{hint}")
-    return wanted, validate_recipe(wanted, _resolved(wanted, entries))
-
-
-def _resolved(name: str, entries: dict[str, LineDict]) -> LineDict:
-    chain, current = [], name
-    while current is not None:
-        if current in chain or len(chain) > 16:
-            raise SpecError(f"extends cycle: {' -> '.join(chain + [current])}", path=f"{name}.extends")
-        if current not in entries:
-            raise SpecError(f"extends unknown recipe {current!r}", path=f"{chain[-1]}.extends")
-        chain.append(current)
-        current = entries[current].get("extends")
-    merged = entries[chain[-1]]
-    for parent in reversed(chain[:-1]):
-        merged = merge(merged, entries[parent])
-    return merged
+    return wanted, validate_recipe(wanted, registry.resolved(wanted))
 
 
 def validate_recipe(name: str, raw: LineDict) -> Recipe:
