@@ -156,7 +156,25 @@ def parse_spec_text(text: str, file: str) -> LineDict:
 
 
 def _check_depth(text: str, file: str, loader) -> None:
-    """Refuse deep nesting from the event stream, before libyaml's recursive composer sees it."""
+    """Refuse deep nesting from the event stream, before libyaml's recursive composer sees it.
+
+    PyYAML 6.0.4's libyaml scanner stops at its own nesting limit, and for flow collections it
+    scans every bracket before the first event: when the fast scan fails, the pure-Python
+    scanner (no limit of its own, no recursion) decides, so the message is zoo's on every PyYAML.
+    """
+    try:
+        _scan_depth(text, file, loader)
+    except yaml.YAMLError:
+        if _BaseLoader is yaml.SafeLoader:
+            raise
+        try:
+            _scan_depth(text, file, yaml.SafeLoader)
+        except yaml.YAMLError:
+            pass
+        raise
+
+
+def _scan_depth(text: str, file: str, loader) -> None:
     depth = 0
     for event in yaml.parse(text, Loader=loader):
         if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
