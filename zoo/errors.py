@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-# Every character str.splitlines() breaks at, written as repr() writes it: a key or model
-# name read from YAML may hold any of them, and the error must still be one line.
-_ONE_LINE = {c: repr(chr(c))[1:-1] for c in (0x0A, 0x0B, 0x0C, 0x0D, 0x1C, 0x1D, 0x1E, 0x85, 0x2028, 0x2029)}
+# Every C0 and C1 control character (ESC starts the terminal's colour, title and clear
+# sequences), DEL, the characters str.splitlines() breaks at and the bidirectional overrides,
+# written as repr() writes them: a key or model name read from YAML may hold any of them, and
+# what zoo prints must stay one line and must not drive the user's terminal.
+_CONTROL = (*range(0x00, 0x20), *range(0x7F, 0xA0), 0x2028, 0x2029, 0x200E, 0x200F,
+            *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+_ONE_LINE = {c: repr(chr(c))[1:-1] for c in _CONTROL}
+
+
+def visible(text: str) -> str:
+    """``text`` with control characters written out (ESC as ``\\x1b``): safe to print to a terminal."""
+    return text.translate(_ONE_LINE)
 
 
 class ZooError(Exception):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import yaml
@@ -136,11 +138,11 @@ def test_missing_file(tmp_path):
 
 def test_a_folder(tmp_path):
     (tmp_path / "specs.yaml").mkdir()
-    assert error_line(tmp_path / "specs.yaml") == "specs.yaml: is a folder, not a spec file"
+    assert error_line(tmp_path / "specs.yaml") == "specs.yaml: is a folder, not a regular file"
 
 
 def test_file_names_the_os_refuses():
-    assert error_line("a\x00b.yaml") == "a\x00b.yaml: cannot read: not a valid file name"
+    assert error_line("a\x00b.yaml") == r"a\x00b.yaml: cannot read: not a valid file name"  # NUL shown, not printed
     long = "a" * 5000 + ".yaml"
     assert error_line(long) == f"{long}: cannot read: File name too long"
     assert error_line(long + ":m") == f"{long}: cannot read: File name too long"
@@ -167,7 +169,21 @@ def test_lone_surrogates_in_text(tmp_path):
 def test_oversized_file_is_refused_before_parsing(tmp_path):
     path = tmp_path / "big.yaml"
     path.write_bytes(b"#" * (MAX_FILE_BYTES + 1))
-    assert error_line(path) == "big.yaml: file is 4,194,305 bytes; a spec file may be at most 4,194,304"
+    assert error_line(path) == "big.yaml: spec file is over 4,194,304 bytes, the most zoo reads"
+
+
+@pytest.mark.parametrize("device,kind", [("/dev/zero", "a character device"),
+                                         ("/dev/urandom", "a character device")])
+def test_devices_are_refused_without_reading(device, kind):
+    if not Path(device).exists():
+        pytest.skip(f"no {device} here")
+    assert error_line(device) == f"{device}: is {kind}, not a regular file"
+
+
+def test_a_fifo_with_no_writer_is_refused_without_waiting(tmp_path):
+    fifo = tmp_path / "spec.yaml"
+    os.mkfifo(fifo)
+    assert error_line(fifo) == "spec.yaml: is a FIFO (named pipe), not a regular file"
 
 
 # -- values PyYAML itself cannot build ---------------------------------------------------------

@@ -10,7 +10,8 @@ from typing import Optional
 import typer
 
 from zoo.cli.errors import reports_errors
-from zoo.errors import ShapeError, ZooError
+from zoo.errors import ShapeError, ZooError, visible
+from zoo.outpath import atomic_output, check_output_path
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="A spec-first model zoo for Keras 3.")
@@ -82,8 +83,10 @@ def build(name: str = typer.Argument(..., help="A zoo model name or a spec file.
     from zoo.api import plan
 
     p = plan(name, parse_shape(input_shape), classes, "strict" if strict else "adapt")
-    if output is not None and output.suffix != ".keras":
-        raise ShapeError(f"--output must end in .keras (got {str(output)!r})")
+    if output is not None:
+        if output.suffix != ".keras":
+            raise ShapeError(f"--output must end in .keras (got {str(output)!r})")
+        check_output_path(output, "--output")  # before the build, which takes seconds to minutes
     from zoo.keras.build import build_model
 
     model = build_model(p)
@@ -92,18 +95,19 @@ def build(name: str = typer.Argument(..., help="A zoo model name or a spec file.
               "non_trainable_params": _weight_count(model.non_trainable_weights),
               "keras_layers": len(model.layers), "saved_to": None}
     if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        model.save(output)
+        with atomic_output(output, "--output") as tmp:  # a failed save leaves no half-written file
+            model.save(tmp)
         result["saved_to"] = str(output)
     if as_json:
         emit_json(result)
         return
-    from zoo.cli.render import out, plan_header
+    from zoo.cli.render import out, plan_header, safe, summary_width
 
-    model.summary(line_length=110)
+    with summary_width():
+        model.summary(line_length=110)
     out.print(plan_header(p))
     if output is not None:
-        out.print(f"saved to {output}")
+        out.print(f"saved to {safe(output)}")
 
 
 def _weight_count(weights) -> int:
@@ -128,15 +132,19 @@ def validate(files: list[Path] = typer.Argument(..., help="Spec files to check."
         if errors:
             failed = True
         else:
-            print(f"ok: {file}: {len(names)} model(s): {', '.join(names)}")
+            print(visible(f"ok: {file}: {len(names)} model(s): {', '.join(names)}"))
     if failed:
         raise typer.Exit(2)
+
+
+_CHAIN_PROBLEMS = ("extends chain is longer than", "extends cycle:")
 
 
 def _check_file(file: Path) -> tuple[list[str], list[ZooError]]:
     """The file's model names, and every problem found reading, validating and planning them."""
     from zoo.plan.planner import plan_model
     from zoo.spec.registry import Registry, default_registry
+    from zoo.spec.yamlfile import display_name
 
     local = Registry(parent=default_registry())
     try:
@@ -144,6 +152,12 @@ def _check_file(file: Path) -> tuple[list[str], list[ZooError]]:
     except ZooError as e:
         return [], [e]
     errors: list[ZooError] = []
+    # One broken `extends` chain is one problem: models on it, or extending through it, are not
+    # each reported again (a 1000-model chain would otherwise print a line per model).
+    failed: set[str] = set()
+    covered: set[str] = set()
+    shown: set[str] = set()
+    repeats = 0
     for model in names:
         try:
             spec = local.spec(model)
@@ -151,8 +165,22 @@ def _check_file(file: Path) -> tuple[list[str], list[ZooError]]:
                 plan_model(model, spec)
         except ZooError as e:
             if e.file is None:  # planner errors name the model, not the file: say which file
-                e = type(e)(e.message, file=str(file), path=e.path, more=e.more)
+                e = type(e)(e.message, file=display_name(file), path=e.path, more=e.more)
+            if e.message.startswith(_CHAIN_PROBLEMS):
+                chain = local.ancestry(model)
+                if model in covered or failed.intersection(chain):
+                    repeats += 1
+                    continue
+                failed.add(model)
+                covered.update(chain)
+            elif e.line_text() in shown:  # the same unknown parent, reached from each child
+                repeats += 1
+                continue
+            shown.add(e.line_text())
             errors.append(e)
+    if repeats:
+        errors.append(ZooError(f"{repeats} more model(s) extend through the broken chain(s) above",
+                               file=display_name(file)))
     return names, errors
 
 

@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from zoo.errors import SpecError, UnknownModelError
+from zoo.spec import schema
 from zoo.spec.schema import ModelSpec
 from zoo.spec.validate import validate_model
 from zoo.spec.yamlfile import LineDict, display_name, read_spec_file
 
 SPEC_SUFFIXES = (".yaml", ".yml", ".json")
 MAX_EXTENDS_DEPTH = 32
+_NAME = re.compile(schema.MODEL_NAME_PATTERN)
 
 
 def builtin_spec_dir() -> Path:
@@ -53,6 +55,9 @@ class Registry:
         for name, raw in data.items():
             line = data.key_where[name][1]
             file = raw.where[0]
+            if not _NAME.fullmatch(name):
+                raise SpecError(f"not a valid {self.kind} name: {schema.MODEL_NAME_RULE} (got {name!r})",
+                                file=file, line=line)
             clash = self._entries.get(name)
             if clash is not None:
                 raise SpecError(f"{self.kind} {name!r} is defined twice (also in {clash.file}:{clash.raw.where[1]})",
@@ -151,6 +156,28 @@ class Registry:
             merged["abstract"] = chain[0].raw["abstract"]
             merged.key_where["abstract"] = chain[0].raw.key_where["abstract"]
         return merged
+
+
+    def ancestry(self, name: str) -> list[str]:
+        """``name`` and every model its `extends` chain reaches, however long, stopping at a cycle or
+        an unknown name: for reporting a broken chain once rather than once per model on it."""
+        out: list[str] = []
+        seen: set[tuple[int, str]] = set()
+        current, scope = name, self
+        while isinstance(current, str):
+            found = scope._find(current)
+            if found is None:
+                break
+            entry, owner = found
+            if (id(owner), current) in seen:
+                break
+            seen.add((id(owner), current))
+            out.append(current)
+            parent = entry.raw.get("extends")
+            own_name = parent == current and owner.parent is not None and owner.parent._find(current)
+            scope = owner.parent if own_name else owner
+            current = parent
+        return out
 
 
 def natural_key(name: str) -> list:

@@ -19,7 +19,12 @@ MAX_UNITS = 1_048_576
 MAX_SIDE = 32_768  # input height or width, pixels
 
 Name = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,63}$")]
-ModelName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")]  # `_vgg`: abstract bases
+# Model (and recipe) names: they become file names and URLs in the docs, so no `/`, spaces or
+# control characters. `_vgg`: abstract bases start with `_`.
+MODEL_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$"
+MODEL_NAME_RULE = ("a letter or `_`, then letters, digits, `_`, `-` or `.`, "
+                   "64 characters at most")
+ModelName = Annotated[str, Field(pattern=MODEL_NAME_PATTERN)]
 Channels = Annotated[int, Field(ge=1, le=MAX_CHANNELS)]
 Activation = Literal["relu", "relu6", "gelu", "silu", "swish", "elu", "selu",
                      "tanh", "sigmoid", "softmax", "linear"]
@@ -50,7 +55,7 @@ Padding = Union[Literal["same", "valid"], Annotated[int, Field(ge=0, le=MAX_KERN
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, allow_inf_nan=False)  # `.inf`, `.nan`
 
 
 class Conv(_Strict):

@@ -186,6 +186,10 @@ def _value_message(kind: str, ctx: dict, got: Any, default: str) -> str:
         return f"must have at most {ctx['max_length']} items (got {ctx['actual_length']})"
     if kind == "literal_error":
         return f"must be one of {ctx['expected']} (got {_show(got)})"
+    if kind == "string_pattern_mismatch" and ctx.get("pattern") == schema.MODEL_NAME_PATTERN:
+        return f"must be a model name: {schema.MODEL_NAME_RULE} (got {_show(got)})"
+    if kind == "finite_number":
+        return f"must be a finite number (got {_show(got)})"
     if kind == "string_pattern_mismatch":
         return f"must be a name of letters, digits and underscores starting with a letter (got {_show(got)})"
     if kind == "value_error":

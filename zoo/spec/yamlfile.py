@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from zoo.errors import SpecError
+from zoo.safefile import read_capped
 
 Where = tuple[str, int]  # (display file name, 1-based line)
 
@@ -93,25 +94,12 @@ def read_spec_file(path: str | os.PathLike) -> LineDict:
     """Parse a spec file into ``{model name: raw spec}``; only SpecError escapes."""
     path = Path(path)
     file = display_name(path)
+    data = read_capped(path, MAX_FILE_BYTES, SpecError, file, what="spec file")  # devices, FIFOs: one line
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise SpecError(f"file is {size:,} bytes; a spec file may be at most {MAX_FILE_BYTES:,}", file=file)
-        data = path.read_bytes()
         text = data.decode("utf-8")
-    except SpecError:
-        raise
-    except FileNotFoundError:
-        raise SpecError("no such file", file=file) from None
-    except IsADirectoryError:
-        raise SpecError("is a folder, not a spec file", file=file) from None
     except UnicodeDecodeError as e:
         line = e.object[:e.start].count(b"\n") + 1
         raise SpecError(f"not UTF-8 text ({e.reason} at byte {e.start})", file=file, line=line) from None
-    except OSError as e:
-        raise SpecError(f"cannot read: {e.strerror}", file=file) from None
-    except ValueError:  # a NUL byte in the name
-        raise SpecError("cannot read: not a valid file name", file=file) from None
     return parse_spec_text(text, file)
 
 

@@ -17,7 +17,7 @@ Positive = Annotated[float, Field(gt=0)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, allow_inf_nan=False)  # `.inf`, `.nan`
 
 
 class Optimizer(_Strict):
