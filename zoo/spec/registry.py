@@ -139,9 +139,10 @@ class Registry:
             seen.add((id(owner), current))
             chain.append(entry)
             parent = entry.raw.get("extends")
-            if parent is not None and not isinstance(parent, str):
+            if parent is not None and not (isinstance(parent, str) and _NAME.fullmatch(parent)):
                 where = entry.raw.key_where["extends"]
-                raise SpecError(f"must be a {self.kind} name (got {parent!r})", file=where[0], line=where[1],
+                rule = f": {schema.MODEL_NAME_RULE}" if isinstance(parent, str) else ""
+                raise SpecError(f"must be a {self.kind} name{rule} (got {parent!r})", file=where[0], line=where[1],
                                 path=f"{entry.name}.extends")
             own_name = parent == current and owner.parent is not None and owner.parent._find(current)
             scope = owner.parent if own_name else owner
