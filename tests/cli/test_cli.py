@@ -105,10 +105,14 @@ def test_user_spec_file_works_where_a_name_does(write_spec):
 def test_schema_is_json_schema_for_spec_files():
     result = runner.invoke(app, ["schema"])
     schema = json.loads(result.stdout)
-    assert schema["additionalProperties"] == {"$ref": "#/$defs/ModelSpec"}
-    model = schema["$defs"]["ModelSpec"]
-    assert {"extends", "stem", "features", "stages", "head", "conv"} <= set(model["properties"])
-    assert model["additionalProperties"] is False
+    assert schema["additionalProperties"] == {"if": {"type": "object", "required": ["extends"]},
+                                              "then": {"$ref": "#/$defs/ModelSpecOverride"},
+                                              "else": {"$ref": "#/$defs/ModelSpec"}}
+    for name in ("ModelSpec", "ModelSpecOverride"):
+        model = schema["$defs"][name]
+        assert {"extends", "stem", "features", "stages", "head", "conv"} <= set(model["properties"])
+        assert model["additionalProperties"] is False
+    assert schema["$defs"]["PaperPartial"].get("required") is None and schema["$defs"]["Paper"]["required"]
 
 
 def test_console_script_is_installed():

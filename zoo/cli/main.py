@@ -187,17 +187,9 @@ def _check_file(file: Path) -> tuple[list[str], list[ZooError]]:
 @app.command()
 def schema(model: bool = typer.Option(False, "--model", help="Schema of one model's fields, not of a file.")) -> None:
     """Print the JSON Schema of spec files, for editors to validate them."""
-    from zoo.spec.schema import ModelSpec
+    from zoo.spec.json_schema import file_schema, model_schema
 
-    one = ModelSpec.model_json_schema()
-    if model:
-        emit_json(one)
-        return
-    defs = one.pop("$defs", {})
-    emit_json({"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "zoo spec file",
-               "description": "A mapping of model names to model specs.", "type": "object",
-               "propertyNames": {"pattern": "^[A-Za-z_][A-Za-z0-9_]{0,63}$"},
-               "additionalProperties": {"$ref": "#/$defs/ModelSpec"}, "$defs": {**defs, "ModelSpec": one}})
+    emit_json(model_schema() if model else file_schema())
 
 
 # Commands that live in their own modules; each module's register(app) adds them.

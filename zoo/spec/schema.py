@@ -45,8 +45,8 @@ def _pair(value: Any) -> Any:
 
 def _pair_type(low: int, high: int):
     side = Annotated[int, Field(ge=low, le=high)]
-    return Annotated[list[side], Field(min_length=2, max_length=2),
-                     BeforeValidator(_pair, json_schema_input_type=Union[side, list[side]])]
+    two = Annotated[list[side], Field(min_length=2, max_length=2)]
+    return Annotated[two, BeforeValidator(_pair, json_schema_input_type=Union[side, two])]
 
 
 Kernel = _pair_type(1, MAX_KERNEL)
