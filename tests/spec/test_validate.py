@@ -7,6 +7,7 @@ import time
 import pytest
 
 import zoo
+from zoo.spec.registry import default_registry
 from zoo.spec.schema import LAYER_TYPES
 from zoo.spec.validate import MAX_LAYERS
 
@@ -362,3 +363,31 @@ def test_a_child_override_mends_its_parent(write_spec):
           features: [64]
     """)
     assert zoo.load_spec(f"{path}:child").conv.kernel == [5, 5]
+
+
+def test_a_conflict_with_an_inherited_field_names_the_users_line(write_spec):
+    # widths and strides come from the zoo's resnet.yaml; the user's `stages` is what breaks the rule
+    path = write_spec("""
+        mine:
+          extends: resnet18
+          description: three stages
+          stages: [1, 1, 1]
+    """)
+    resnet = default_registry().entry("resnet18").file  # as the registry read it
+    error = first_error(path)
+    assert error.all_lines() == [
+        f"spec.yaml:4: mine.stages: conflicts with the inherited `widths` ({resnet}:22): "
+        "`widths` must have one entry per stage (3 stages, got 4)",
+        f"spec.yaml:4: mine.stages: conflicts with the inherited `strides` ({resnet}:23): "
+        "`strides` must have one entry per stage (3 stages, got 4)",
+    ]
+    assert line_text(path, error) == "  stages: [1, 1, 1]"
+
+
+def test_a_conflict_the_user_wrote_is_at_the_users_field(write_spec):
+    path = write_spec("""
+        mine:
+          extends: resnet18
+          widths: [8, 16]
+    """)
+    assert error_line(path) == "spec.yaml:3: mine.widths: must have one entry per stage (4 stages, got 2)"

@@ -42,7 +42,7 @@ def validate_model(name: str, raw: LineDict, complete: bool = True) -> schema.Mo
                         f"{MAX_LAYERS:,}", file=raw.where[0], line=raw.where[1], path=name)
     if not complete:
         return spec
-    problems = [_located(name, raw, loc, msg) for loc, msg in schema.consistency_problems(spec)]
+    problems = [_user_located(name, raw, loc, msg) for loc, msg in schema.consistency_problems(spec)]
     if problems:
         raise _combine(problems)
     return spec
@@ -117,6 +117,25 @@ def _path_text(name: str, path: list[str | int]) -> str:
 def _located(name: str, raw: LineDict, loc: tuple, message: str) -> SpecError:
     path, where, _, _ = _walk(raw, loc)
     return SpecError(message, file=where[0], line=where[1], path=_path_text(name, path))
+
+
+# For a whole-model rule broken by an inherited field: the fields whose values it weighs against it.
+_RELATED = {"widths": ("stages", "strides"), "strides": ("stages", "widths"), "block": ("stages",)}
+
+
+def _user_located(name: str, raw: LineDict, loc: tuple, message: str) -> SpecError:
+    """A whole-model rule, at the line that broke it: when the field at fault was inherited from
+    another file (a zoo spec), the error names the user's line that set the value it conflicts with."""
+    error = _located(name, raw, loc, message)
+    own = raw.where[0]
+    if error.file == own or not loc:
+        return error
+    for other in _RELATED.get(str(loc[0]), ()):
+        where = raw.key_where.get(other)
+        if where and where[0] == own:
+            return SpecError(f"conflicts with the inherited `{loc[0]}` ({error.file}:{error.line}): "
+                             f"`{loc[0]}` {message}", file=where[0], line=where[1], path=f"{name}.{other}")
+    return error
 
 
 def validate_fields(cls: type[BaseModel], name: str, raw: LineDict, skip: tuple[str, ...] = ("extends",)):
