@@ -16,7 +16,8 @@ from typing import Optional
 import typer
 
 from zoo.cli.errors import reports_errors
-from zoo.errors import ZooError
+from zoo.errors import ZooError, visible
+from zoo.outpath import check_output_path
 
 DOCS_PACKAGES = {"mkdocs": "mkdocs", "material": "mkdocs-material", "mkdocs_gen_files": "mkdocs-gen-files"}
 
@@ -34,6 +35,7 @@ def register(app: typer.Typer) -> None:
                   strict: bool = typer.Option(True, "--strict/--no-strict", help="Fail on any mkdocs warning."),
                   config_file: Optional[Path] = ConfigFile) -> None:
         """Build the site with mkdocs; the model pages are generated from the specs."""
+        check_output_path(site_dir, "--site-dir", allow_dir=True)  # before mkdocs spends a minute
         args = ["build", "--site-dir", str(site_dir.resolve())] + (["--strict"] if strict else [])
         raise typer.Exit(run_mkdocs(args, config_file))
 
@@ -50,8 +52,12 @@ def register(app: typer.Typer) -> None:
         """Write the generated pages (models, spec and CLI references) as markdown, without mkdocs."""
         from zoo.docs import write_pages
 
-        written = write_pages(out)
-        print(f"wrote {len(written)} pages to {out}")
+        check_output_path(out, "--out", allow_dir=True)
+        try:
+            written = write_pages(out)
+        except OSError as e:  # the disk filled or a page's folder is a file: one line, not a traceback
+            raise ZooError(f"cannot write --out: {e.strerror or e}", file=str(e.filename or out)) from None
+        print(visible(f"wrote {len(written)} pages to {out}"))
 
     app.add_typer(docs, name="docs")
 

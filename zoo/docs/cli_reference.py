@@ -35,6 +35,13 @@ def commands(app: typer.Typer | None = None) -> list[tuple[str, Any, Any]]:
 def help_text(cmd, ctx) -> str:
     """The help `--help` prints, as plain text rather than rich's panels."""
     cmd.rich_markup_mode = None  # a fresh object from get_command: typer then formats like click
+    if hasattr(cmd, "list_commands"):
+        # click cuts a group's command descriptions to the help width ("... at..."); a fixed
+        # short help is printed whole, wrapped onto more lines
+        for name in cmd.list_commands(ctx):
+            sub = cmd.get_command(ctx, name)
+            if sub is not None:
+                sub.short_help = sub.get_short_help_str(limit=300)
     return cmd.get_help(ctx).rstrip()
 
 

@@ -5,13 +5,24 @@ from __future__ import annotations
 from typing import Iterable, Sequence
 
 
+def fold(value) -> str:
+    """Text on one line."""
+    return str(value).replace("\n", " ")
+
+
 def cell(value) -> str:
     """One table cell: pipes escaped, newlines folded."""
     return str(value).replace("|", r"\|").replace("\n", " ")
 
 
 def table(header: Sequence[str], rows: Iterable[Sequence], align: str | None = None) -> str:
-    """A pipe table; ``align`` has one letter per column: l, r or c."""
+    """A pipe table; ``align`` has one letter per column: l, r or c.
+
+    A header of empty strings (key/value facts) gives a list instead: a pipe table must have a
+    header row, and an empty one renders as a blank bar above the facts.
+    """
+    if not any(str(h).strip() for h in header):
+        return "".join(f"- **{fold(row[0])}**: {' '.join(fold(v) for v in row[1:])}\n" for row in rows)
     align = align or "l" * len(header)
     rule = {"l": "---", "r": "--:", "c": ":-:"}
     lines = ["| " + " | ".join(cell(h) for h in header) + " |",
