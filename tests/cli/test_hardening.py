@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.test_errors import fails, runner
+import zoo
 from zoo.cli.main import app
 from zoo.spec import registry
 
@@ -223,3 +224,32 @@ def test_piped_output_is_not_cut_at_80_columns():
     assert done.returncode == 0, done.stderr
     row = next(line for line in done.stdout.splitlines() if "│ resnet18 " in line)
     assert len(row) > 80 and row.endswith("│ 1.8 GFLOPs    │") and "…" not in done.stdout
+
+
+def test_build_names_the_adapted_layers_and_keeps_the_summary_whole(tmp_path):
+    # a 4×4 input: the second 2×2 pool meets a 2×2 map, the third a 1×1 map and is skipped
+    write("pools.yaml", """
+        m:
+          features: [4, M, 4, M, 4, M]
+          head: [{type: flatten}, {type: classifier}]
+          input_shape: [4, 4, 1]
+          classes: 3
+    """)
+    result = runner.invoke(app, ["build", "pools.yaml", "-o", "m.keras"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    at = lines.index("1 layer(s) adapted to this input:")
+    assert lines[at + 1] == "  block3_pool (features[5]): skipped: the 2×2 pool does not fit the 1×1 input"
+    header = next(line for line in lines if "Layer (type)" in line)
+    assert "Param #" in header  # Keras' own table is not cut at 80 columns when piped
+    assert lines[-1] == "saved to m.keras" and Path("m.keras").stat().st_size > 0
+    assert sorted(p.name for p in Path(".").iterdir()) == ["m.keras", "pools.yaml"]  # no temporary left
+
+
+def test_the_layer_table_has_a_row_per_layer_and_straight_columns():
+    result = runner.invoke(app, ["show", "resnet110"])
+    assert result.exit_code == 0
+    table = [line for line in result.stdout.splitlines() if line[:1] in "┏┃┡│└"]
+    assert len(table) == 3 + 1 + len(zoo.plan("resnet110").nodes)  # three rules, the header, a row per layer
+    assert len({len(line) for line in table}) == 1
+    assert table[1].startswith("┃   # ┃ layer ") and table[1].endswith("┃ adapted ┃")
