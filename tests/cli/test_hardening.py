@@ -253,3 +253,13 @@ def test_the_layer_table_has_a_row_per_layer_and_straight_columns():
     assert len(table) == 3 + 1 + len(zoo.plan("resnet110").nodes)  # three rules, the header, a row per layer
     assert len({len(line) for line in table}) == 1
     assert table[1].startswith("┃   # ┃ layer ") and table[1].endswith("┃ adapted ┃")
+
+
+@pytest.mark.parametrize("args", [["schema"], ["list", "vgg1?"]])
+def test_stdout_on_a_full_device_is_one_line(args):
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full here")
+    code = f"import sys; from zoo.cli.main import run; sys.argv = ['zoo', *{args!r}]; run()"
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-c", code], stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert (done.returncode, done.stderr) == (2, "error: cannot write the output: No space left on device\n")

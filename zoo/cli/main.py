@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import sys
 from pathlib import Path
@@ -205,4 +206,28 @@ def run() -> None:
     import os
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    app()
+    try:
+        app()
+    except BrokenPipeError:  # `zoo list | head`: the reader has what it wanted
+        _silence_stdout()
+        sys.exit(141)  # 128 + SIGPIPE, as a shell reports it
+    except OSError as e:
+        if e.errno not in _WRITE_ERRORS:
+            raise
+        _silence_stdout()  # `zoo schema > /dev/full`: one line, not a traceback
+        print(f"error: cannot write the output: {e.strerror}", file=sys.stderr)
+        sys.exit(2)
+
+
+_WRITE_ERRORS = {getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EIO", "EFBIG") if hasattr(errno, name)}
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so Python's own flush at exit does not fail a second time."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
