@@ -15,13 +15,16 @@ from zoo.spec import schema
 PAGE = "reference/spec.md"
 SECTIONS = {"conv": "ConvDefaults", "block": "BlockOptions", "paper": "Paper", "published": "Published"}
 
-INTRO = """\
+INTRO = f"""\
 # Spec reference
 
-A spec file maps model names to model specs, in YAML (or JSON). A name starts
-with a letter and holds up to 64 letters, digits and underscores. This page is
-generated from the schema in `zoo/spec/schema.py`; `zoo schema` prints the same
-schema as JSON Schema, for editors that validate YAML.
+A spec file maps model names to model specs, in YAML (or JSON). A model name is
+{schema.MODEL_NAME_RULE} (names become file names and links in these docs, so no
+`/`, spaces or other characters); a name starting with `_` is usually an abstract
+base. This page is generated from the schema in `zoo/spec/schema.py`; `zoo schema`
+prints the same schema as JSON Schema, for editors that validate YAML. In a spec
+with `extends`, a section mapping such as `paper:` or `block:` may give only the
+keys it changes; numbers must be finite (`.inf` and `.nan` are refused).
 
 ```yaml
 my_model:                 # a model name
