@@ -1,4 +1,5 @@
-"""The pages' examples run as written: the tutorial and getting started, block by block, in an empty folder.
+"""The pages' examples run as written: README.md and every page under docs/, block by block, in an empty
+folder that has the repository's ../shared beside it (so `../shared/data/mnist` means what it says).
 
 How a page is read, in order:
 
@@ -7,7 +8,8 @@ How a page is read, in order:
 - the ```text``` block right after a command is an excerpt of its output: each of its lines must
   appear, in order, within a line of the output (spaces collapsed);
 - ``<!-- exit: N -->`` before a command expects exit status N instead of 0;
-  ``<!-- test: skip -->`` leaves the next block out.
+  ``<!-- test: skip -->`` leaves the next block out (say why in the prose: the block installs, serves or
+  needs a GPU); ``<!-- test: slow -->`` runs the next block only in the slow suite (long trainings).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGES = ["tutorial.md", "getting-started.md"]
+PAGES = ["README.md", *sorted(f"docs/{p.name}" for p in (ROOT / "docs").glob("*.md"))]
 FENCE = re.compile(r"^(<!--\s*(?P<marker>[^>]*?)\s*-->\n)?```(?P<lang>\w+)(?P<info>[^\n]*)\n(?P<body>.*?)^```$",
                    re.S | re.M)
 
@@ -83,13 +85,24 @@ def shell_env(tmp_path) -> dict[str, str]:
     return env
 
 
-def run_page(page: str, folder: Path, env: dict[str, str]) -> int:
-    """Run every block of docs/PAGE in ``folder``; returns how many commands ran."""
+def work_folder(tmp_path: Path) -> Path:
+    """An empty folder whose ../shared is the repository's neighbour, as the pages assume."""
+    folder = tmp_path / "work"
+    folder.mkdir()
+    shared = ROOT.parent / "shared"
+    if shared.is_dir():
+        (tmp_path / "shared").symlink_to(shared)
+    return folder
+
+
+def run_page(page: str, folder: Path, env: dict[str, str], slow: bool = False) -> int:
+    """Run every block of PAGE (relative to the repository) in ``folder``; returns how many commands ran."""
     ran = 0
     env_file = folder / ".env"
-    for block in read_blocks((ROOT / "docs" / page).read_text(encoding="utf-8")):
-        where = f"docs/{page}:{block.line}"
-        if block.marker == "test: skip":
+    for block in read_blocks((ROOT / page).read_text(encoding="utf-8")):
+        where = f"{page}:{block.line}"
+        marker = block.marker.split("(")[0].strip()  # a reason may follow in parentheses
+        if marker == "test: skip" or (marker == "test: slow" and not slow):
             continue
         if block.lang == "yaml" and block.title:
             (folder / block.title).write_text(block.body, encoding="utf-8")
@@ -105,7 +118,7 @@ def run_page(page: str, folder: Path, env: dict[str, str]) -> int:
             continue
         ran += 1
         output = result.stdout + result.stderr
-        want = int(block.marker.split(":")[1]) if block.marker.startswith("exit:") else 0
+        want = int(marker.split(":")[1]) if marker.startswith("exit:") else 0
         assert result.returncode == want, f"{where}: exit {result.returncode}, expected {want}\n{output}"
         if block.expected is not None:
             assert_excerpt(block.expected, output, where)
@@ -128,17 +141,29 @@ def test_excerpts_must_appear_in_order():
         assert_excerpt("d\nb 1", "a\nb 1\nd\n", "here")
 
 
-def test_tutorial_runs_as_written(tmp_path, shell_env):
-    folder = tmp_path / "work"
-    folder.mkdir()
-    assert run_page("tutorial.md", folder, shell_env) == 8
+@pytest.mark.parametrize("page", PAGES)
+def test_page_runs_as_written(page, tmp_path, shell_env):
+    run_page(page, work_folder(tmp_path), shell_env)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", PAGES)
+def test_page_runs_as_written_with_its_long_commands(page, tmp_path, shell_env):
+    run_page(page, work_folder(tmp_path), shell_env, slow=True)
+
+
+def test_tutorial_runs_every_command(tmp_path, shell_env):
+    folder = work_folder(tmp_path)
+    assert run_page("docs/tutorial.md", folder, shell_env) == 8
     assert (folder / "my_resnets.yaml").is_file() and (folder / "broken.yaml").is_file()
 
 
-def test_getting_started_runs_as_written(tmp_path, shell_env):
-    folder = tmp_path / "work"
-    folder.mkdir()
-    assert run_page("getting-started.md", folder, shell_env) == 3
+def test_every_page_with_code_is_read():
+    """A page whose blocks the reader cannot see (e.g. a ```sh fence) would pass while testing nothing."""
+    for page in PAGES:
+        text = (ROOT / page).read_text(encoding="utf-8")
+        fences = len(re.findall(r"^```\w", text, re.M))
+        assert fences == len(list(FENCE.finditer(text))), page
 
 
 def test_tutorial_spec_is_option_a_resnet_like_the_zoos():
