@@ -17,7 +17,7 @@ LAYERS: KindTable[Callable[[Node], keras.layers.Layer]] = KindTable("op")
 def _conv2d(n: Node) -> keras.layers.Layer:
     a = n.attrs
     return keras.layers.Conv2D(a["filters"], a["kernel"], strides=a["stride"], padding=a["padding"],
-                               use_bias=a["bias"], activation=a["activation"],
+                               groups=a.get("groups", 1), use_bias=a["bias"], activation=a["activation"],
                                kernel_initializer=a["initializer"], name=n.name)
 
 
@@ -51,9 +51,10 @@ def _avg_pool(n: Node) -> keras.layers.Layer:
 
 @LAYERS.register("global_pool")
 def _global_pool(n: Node) -> keras.layers.Layer:
+    keepdims = n.attrs.get("keepdims", False)  # 1×1×C, as squeeze-and-excitation scales a map with it
     if n.attrs["mode"] == "max":
-        return keras.layers.GlobalMaxPooling2D(name=n.name)
-    return keras.layers.GlobalAveragePooling2D(name=n.name)
+        return keras.layers.GlobalMaxPooling2D(keepdims=keepdims, name=n.name)
+    return keras.layers.GlobalAveragePooling2D(keepdims=keepdims, name=n.name)
 
 
 @LAYERS.register("identity")
@@ -90,3 +91,9 @@ def _dropout(n: Node) -> keras.layers.Layer:
 @LAYERS.register("add")
 def _add(n: Node) -> keras.layers.Layer:
     return keras.layers.Add(name=n.name)
+
+
+@LAYERS.register("multiply")
+def _multiply(n: Node) -> keras.layers.Layer:
+    """Elementwise; a 1×1×C input broadcasts over the map."""
+    return keras.layers.Multiply(name=n.name)

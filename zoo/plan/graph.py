@@ -18,7 +18,7 @@ class Node:
     macs: int = 0               # multiply-accumulates, convolutions and dense layers only
     source: str = ""            # the spec path it came from, e.g. "stages[1].block[0]"
     note: str = ""              # how it was adapted to this input, if it was
-    role: str = ""              # "shortcut" for a residual projection: not counted in depth
+    role: str = ""              # "shortcut" (a residual projection), "se" (squeeze-excite): not counted in depth
 
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "op": self.op, "inputs": list(self.inputs), "source": self.source,
@@ -59,7 +59,7 @@ class Plan:
     @property
     def depth(self) -> int:
         """Weight layers on the main path, as the papers count them (VGG-16: 16)."""
-        return sum(1 for n in self.nodes if n.op in ("conv2d", "dense") and n.role != "shortcut")
+        return sum(1 for n in self.nodes if n.op in ("conv2d", "dense") and not n.role)
 
     @property
     def adapted(self) -> list[Node]:

@@ -8,115 +8,17 @@ refused (policy ``strict``) before any Keras code runs.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from typing import Any
 
 from zoo.errors import ShapeError, SpecError
-from zoo.kinds import KindTable
-from zoo.plan.graph import Node, Plan
-from zoo.plan.ops import conv_counts, out_size, shape_text
+from zoo.plan import blocks  # noqa: F401  registers the residual block kinds
+from zoo.plan.graph import Plan
+from zoo.plan.ops import out_size, shape_text
+from zoo.plan.tracer import PLANNERS, Tracer, plan_layer
 from zoo.spec import schema
 
 POLICIES = ("adapt", "strict")
 MAX_PARAMS = 2_000_000_000  # 8 GB of float32 weights: refuse before Keras allocates anything
-
-LayerPlanner = Callable[["Tracer", Any, str, str], None]
-PLANNERS: KindTable[LayerPlanner] = KindTable("layer kind")
-
-
-class Tracer:
-    """Appends nodes while tracking the current tensor, its shape, and the names in use."""
-
-    def __init__(self, model: str, spec: schema.ModelSpec, input_shape: tuple[int, int, int],
-                 classes: int, policy: str):
-        self.model, self.spec, self.classes, self.policy = model, spec, classes, policy
-        self.defaults = spec.conv
-        self.nodes: list[Node] = [Node("input", "input", (), {}, tuple(input_shape))]
-        self.named: dict[str, Node] = {"input": self.nodes[0]}
-        self.current = "input"
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return self.by_name(self.current).shape
-
-    def by_name(self, name: str) -> Node:
-        return self.named[name]
-
-    def emit(self, name: str, op: str, attrs: dict, shape: tuple[int, ...], source: str, *,
-             inputs: tuple[str, ...] | None = None, params: int = 0, frozen: int = 0, macs: int = 0,
-             note: str = "", role: str = "") -> str:
-        if name in self.named:
-            raise SpecError(f"layer name {name!r} is already used by {self.named[name].source or name}",
-                            path=f"{self.model}.{source}")
-        node = Node(name, op, inputs or (self.current,), attrs, shape, params, frozen, macs, source, note, role)
-        self.nodes.append(node)
-        self.named[name] = node
-        self.current = name
-        return name
-
-    def spatial(self, source: str, what: str) -> tuple[int, int, int]:
-        """The current H×W×C shape; a flat vector here (after flatten or global_pool) is a spec error."""
-        if len(self.shape) != 3:
-            raise SpecError(f"{what} needs an H×W×C feature map, but the input here is flat "
-                            f"({shape_text(self.shape)})", path=f"{self.model}.{source}")
-        return self.shape  # type: ignore[return-value]
-
-    def refuse(self, source: str, name: str, message: str) -> None:
-        if self.policy == "strict":
-            raise ShapeError(f"{message}; the strict policy does not adapt layers ({name})",
-                             path=f"{self.model}.{source}")
-
-    # -- shared pieces ---------------------------------------------------------------------
-
-    def pad(self, name: str, padding: Any, source: str) -> str:
-        """Explicit symmetric zero padding becomes its own node; returns the conv/pool padding."""
-        if isinstance(padding, int):
-            if padding > 0:
-                h, w, c = self.spatial(source, "zero padding")
-                self.emit(f"{name}_pad", "zero_pad", {"pad": padding}, (h + 2 * padding, w + 2 * padding, c), source)
-            return "valid"
-        return padding
-
-    def conv(self, name: str, source: str, *, filters: int, kernel, stride, padding, bias: bool,
-             activation: str | None = None, role: str = "", zero_init: bool = False) -> str:
-        h, w, cin = self.spatial(source, "a convolution")
-        kernel, stride = tuple(kernel), tuple(stride)
-        note = ""
-        if padding == "valid" and (h < kernel[0] or w < kernel[1]):
-            note = f"padding valid → same: {shape_text((h, w))} input is smaller than the {shape_text(kernel)} kernel"
-            self.refuse(source, name, note)
-            padding = "same"
-        hw = (out_size(h, kernel[0], stride[0], padding), out_size(w, kernel[1], stride[1], padding))
-        params, macs = conv_counts(cin, filters, kernel, bias, hw)
-        attrs = {"filters": filters, "kernel": kernel, "stride": stride, "padding": padding, "bias": bias,
-                 "activation": activation, "initializer": "zeros" if zero_init else self.defaults.initializer}
-        return self.emit(name, "conv2d", attrs, (*hw, filters), source, params=params, macs=macs, note=note,
-                         role=role)
-
-    def batch_norm(self, name: str, source: str, zero_init: bool = False) -> str:
-        c = self.shape[-1]
-        attrs = {"epsilon": self.defaults.bn_epsilon, "momentum": self.defaults.bn_momentum,
-                 "gamma": "zeros" if zero_init else "ones"}
-        return self.emit(name, "batch_norm", attrs, self.shape, source, params=2 * c, frozen=2 * c)
-
-    def activation(self, name: str, activation: str, source: str) -> str | None:
-        if activation == "linear":
-            return None
-        return self.emit(name, "activation", {"activation": activation}, self.shape, source)
-
-    def conv_unit(self, base: str, source: str, *, filters: int, kernel, stride, padding, bias: bool,
-                  batch_norm: bool, activation: str, fused: bool, role: str = "", zero_init: bool = False) -> str:
-        """conv [→ bn] [→ activation]; without batch norm a fused activation keeps one layer."""
-        padding = self.pad(base, padding, source)
-        if fused and not batch_norm:
-            act = None if activation == "linear" else activation
-            return self.conv(base, source, filters=filters, kernel=kernel, stride=stride, padding=padding,
-                             bias=bias, activation=act)
-        self.conv(f"{base}_conv", source, filters=filters, kernel=kernel, stride=stride, padding=padding, bias=bias,
-                  role=role, zero_init=zero_init and not batch_norm)
-        if batch_norm:
-            self.batch_norm(f"{base}_bn", source, zero_init=zero_init)
-        self.activation(f"{base}_{activation}", activation, source)
-        return self.current
 
 
 def plan_model(model: str, spec: schema.ModelSpec, input_shape=None, classes: int | None = None,
@@ -128,12 +30,12 @@ def plan_model(model: str, spec: schema.ModelSpec, input_shape=None, classes: in
         raise ShapeError(f"unknown policy {policy!r} (expected one of: {', '.join(POLICIES)})")
     tracer = Tracer(model, spec, shape, classes, policy)
     for i, layer in enumerate(spec.stem):
-        _plan_layer(tracer, layer, f"stem[{i}]", layer.name or _auto_name("stem", layer, tracer))
+        plan_layer(tracer, layer, f"stem[{i}]", layer.name or _auto_name("stem", layer, tracer))
     _plan_features(tracer, spec.features, "features", [1, {}])
     _plan_stages(tracer, spec)
     head_counts: dict[str, int] = {}
     for i, layer in enumerate(spec.head):
-        _plan_layer(tracer, layer, f"head[{i}]", layer.name or _head_name(layer, head_counts))
+        plan_layer(tracer, layer, f"head[{i}]", layer.name or _head_name(layer, head_counts))
     plan = Plan(model, shape, classes, policy, tuple(tracer.nodes), meta=_meta(spec))
     if plan.params > MAX_PARAMS:
         raise SpecError(f"{plan.params:,} parameters at input {shape_text(shape)}; the limit is {MAX_PARAMS:,}",
@@ -205,31 +107,31 @@ def _plan_features(tracer: Tracer, layers, prefix: str, state: list, suffix: str
             short = {"conv": "conv", "basic": "res", "bottleneck": "res"}.get(layer.type, layer.type)
             counts[short] = counts.get(short, 0) + 1
             auto = f"block{block}_{short}{counts[short]}"
-        _plan_layer(tracer, layer, source, f"{layer.name}{suffix}" if layer.name else auto)
+        plan_layer(tracer, layer, source, f"{layer.name}{suffix}" if layer.name else auto)
 
 
 def _plan_stages(tracer: Tracer, spec: schema.ModelSpec) -> None:
-    """Stage s is named conv{s+2} (the stem is conv1), as in the paper's Table 1."""
+    """Stage s is named conv{s+2} (the stem is conv1), as in the paper's Table 1.
+
+    A stage's stride goes to its first block, or with ``stride_block: last`` to its last.
+    """
     if not spec.stages:
         return
     strides = spec.strides or [1] + [2] * (len(spec.stages) - 1)
     for s, (repeats, width, stride) in enumerate(zip(spec.stages, spec.widths, strides)):
+        strided = 0 if spec.block.stride_block == "first" else repeats - 1
         for b in range(repeats):
-            block = schema.Residual(**spec.block.model_dump(), filters=width, stride=stride if b == 0 else 1)
-            _plan_layer(tracer, block, f"stages[{s}].block[{b}]", f"conv{s + 2}_block{b + 1}")
-
-
-def _plan_layer(tracer: Tracer, layer, source: str, name: str) -> None:
-    PLANNERS[layer.type](tracer, layer, source, name)
+            block = schema.Residual(**dict(spec.block), filters=width, stride=stride if b == strided else 1)
+            plan_layer(tracer, block, f"stages[{s}].block[{b}]", f"conv{s + 2}_block{b + 1}")
 
 
 @PLANNERS.register("conv")
 def _conv(t: Tracer, layer: schema.Conv, source: str, name: str) -> None:
     d = t.defaults
+    batch_norm = d.batch_norm if layer.batch_norm is None else layer.batch_norm
     t.conv_unit(name, source, filters=layer.filters, kernel=layer.kernel or d.kernel, stride=layer.stride,
                 padding=d.padding if layer.padding is None else layer.padding,
-                bias=d.bias if layer.bias is None else layer.bias,
-                batch_norm=d.batch_norm if layer.batch_norm is None else layer.batch_norm,
+                bias=t.bias(batch_norm) if layer.bias is None else layer.bias, batch_norm=batch_norm,
                 activation=layer.activation or d.activation, fused=True)
 
 
@@ -312,73 +214,5 @@ def _activation(t: Tracer, layer: schema.Act, source: str, name: str) -> None:
 def _repeat(t: Tracer, layer: schema.Repeat, source: str, name: str) -> None:
     for r in range(layer.times):
         for i, inner in enumerate(layer.layers):
-            _plan_layer(t, inner, f"{source}.layers[{i}]", inner.name and f"{inner.name}_{r + 1}"
+            plan_layer(t, inner, f"{source}.layers[{i}]", inner.name and f"{inner.name}_{r + 1}"
                         or f"{name}_{r + 1}_{inner.type}{i + 1}")
-
-
-@PLANNERS.register("basic", "bottleneck")
-def _residual(t: Tracer, block: schema.Residual, source: str, name: str) -> None:
-    """He et al. 2016: the residual branch, the shortcut, their sum, then the activation.
-
-    With ``preact`` (He et al. 2016b) each convolution is preceded by batch norm and
-    the activation, the projection shortcut reads the pre-activated input, and
-    nothing follows the sum.
-    """
-    d = t.defaults
-    block_in = t.current
-    cin = t.spatial(source, "a residual block")[-1]
-    bottleneck = block.type == "bottleneck"
-    expansion = block.expansion or (4 if bottleneck else 1)
-    cout = block.filters * expansion
-    s = block.stride
-    if bottleneck:
-        s1, s2 = (s, 1) if block.stride_on == "1x1" else (1, s)
-        convs = [(block.filters, 1, s1, "valid"), (block.filters, 3, s2, "same"), (cout, 1, 1, "valid")]
-    else:
-        convs = [(block.filters, 3, s, "same"), (cout, 3, 1, "same")]
-    branch_in = _preact(t, f"{name}_preact", source, d.batch_norm, d.activation) if block.preact else block_in
-    for i, (filters, k, stride, padding) in enumerate(convs, start=1):
-        last = i == len(convs)
-        if block.preact and i > 1:
-            _preact(t, f"{name}_{i}", source, d.batch_norm, d.activation)
-        if i == 2 and block.dropout:
-            t.emit(f"{name}_{i}_dropout", "dropout", {"rate": block.dropout}, t.shape, source)
-        if block.preact:
-            t.conv(f"{name}_{i}_conv", source, filters=filters, kernel=(k, k), stride=(stride, stride),
-                   padding=padding, bias=d.bias, zero_init=last and block.zero_init)
-        else:
-            t.conv_unit(f"{name}_{i}", source, filters=filters, kernel=(k, k), stride=(stride, stride),
-                        padding=padding, bias=d.bias, batch_norm=d.batch_norm,
-                        activation="linear" if last else d.activation, fused=False,
-                        zero_init=last and block.zero_init)
-    branch = t.current
-    shortcut = block_in
-    if s != 1 or cin != cout:
-        t.current = branch_in
-        if block.shortcut == "projection":
-            if block.preact:
-                t.conv(f"{name}_0_conv", source, filters=cout, kernel=(1, 1), stride=(s, s), padding="valid",
-                       bias=d.bias, role="shortcut")
-            else:
-                t.conv_unit(f"{name}_0", source, filters=cout, kernel=(1, 1), stride=(s, s), padding="valid",
-                            bias=d.bias, batch_norm=d.batch_norm, activation="linear", fused=False,
-                            role="shortcut")
-        else:
-            if cout < cin:
-                raise SpecError(f"a zero_pad shortcut cannot shrink {cin} channels to {cout}",
-                                path=f"{t.model}.{source}")
-            h, w, _ = t.shape
-            shape = (-(-h // s), -(-w // s), cout)
-            t.emit(f"{name}_0_pad", "channel_pad", {"stride": s, "channels": cout - cin}, shape, source)
-        shortcut = t.current
-    t.emit(f"{name}_add", "add", {}, t.by_name(branch).shape, source, inputs=(branch, shortcut))
-    if not block.preact:
-        t.activation(f"{name}_out", d.activation, source)
-
-
-def _preact(t: Tracer, base: str, source: str, batch_norm: bool, activation: str) -> str:
-    """batch norm → activation ahead of a convolution; returns the activated tensor."""
-    if batch_norm:
-        t.batch_norm(f"{base}_bn", source)
-    t.activation(f"{base}_{activation}", activation, source)
-    return t.current

@@ -140,12 +140,24 @@ class Act(_Strict):
     name: Name | None = Field(None, description="Layer name; derived from the position when omitted.")
 
 
+class SqueezeExcite(_Strict):
+    """Global average pool → 1×1 reduce + ReLU → 1×1 expand + sigmoid → scale the branch's channels."""
+    reduction: Annotated[int, Field(ge=1, le=MAX_CHANNELS)] = Field(16, description="The reduce convolution has `channels / reduction` filters (at least 1).")
+
+
 class BlockOptions(_Strict):
     """How a residual block is wired; `stages` repeat it with `widths` and `strides`."""
     type: Literal["basic", "bottleneck"] = Field(description="`basic`: two 3×3 convolutions; `bottleneck`: 1×1, 3×3, 1×1.")
     expansion: Annotated[int, Field(ge=1, le=64)] | None = Field(None, description="Output channels per width: 1 for basic, 4 for bottleneck.")
     stride_on: Literal["1x1", "3x3"] = Field("1x1", description="Bottleneck only: which convolution strides (the paper: the first 1×1; ResNet v1.5: the 3×3).")
-    shortcut: Literal["projection", "zero_pad"] = Field("projection", description="Where the shape changes: a 1×1 convolution (option B) or subsampling and zero channels (option A).")
+    shortcut: Literal["projection", "zero_pad", "avg_down", "subsample"] = Field("projection", description="Where the shape changes: a 1×1 convolution (option B); subsampling and zero channels (option A); `avg_down`, a 2×2 average pool with the stride, then a 1×1 convolution (ResNet-D); `subsample`, a 1×1 convolution where the channels change, else the input subsampled by a 1×1 max pool (keras.applications' ResNetV2).")
+    padding: Literal["same", "symmetric"] = Field("same", description="Block convolutions wider than 1×1: `same` (TensorFlow's: a stride-2 convolution on an even map pads 0 before, 1 after) or `symmetric` (PyTorch's: an explicit zero padding of half the kernel on every side, then a valid convolution).")
+    groups: Annotated[int, Field(ge=1, le=MAX_CHANNELS)] = Field(1, description="Bottleneck only: groups of the 3×3 convolution (ResNeXt's cardinality).")
+    width_per_group: Annotated[int, Field(ge=1, le=MAX_CHANNELS)] = Field(64, description="Bottleneck only: the 3×3 convolution has `width × width_per_group / 64 × groups` channels (torchvision's rule: 4 with 32 groups is ResNeXt 32x4d, 128 doubles the width as in Wide ResNet-50-2).")
+    se: SqueezeExcite | None = Field(None, description="Squeeze-and-excitation on the residual branch, before the sum (Hu et al. 2018).")
+    stride_block: Literal["first", "last"] = Field("first", description="Stages only: which block of a stage carries its stride; `last` as keras.applications' ResNetV2.")
+    preact_names: Literal["zoo", "keras"] = Field("zoo", description="Pre-activation only: name each inner batch norm and activation after the convolution that reads it (`zoo`: `_2_bn` before `_2_conv`) or the one it follows (`keras`: `_1_bn` after `_1_conv`, as keras.applications' ResNetV2).")
+    last_activation: Literal["after_add", "before_add"] = Field("after_add", description="Post-activation only: the activation after the sum, or on the branch's last convolution with nothing after the sum (the ResNet-9 of DAWNBench).")
     preact: bool = Field(False, description="Pre-activation order (He et al. 2016b, Wide ResNets): batch norm and activation before each convolution, nothing after the sum.")
     dropout: Annotated[float, Field(ge=0, lt=1)] = Field(0.0, description="Dropout between the block's convolutions (Wide ResNets use 0.3).")
     zero_init: bool = Field(False, description="Start each block as the identity: the residual branch's last batch-norm scale (or, pre-activation, its last convolution) starts at zero (Goyal et al. 2017). Keeps very deep nets finite at initialisation.")
@@ -199,7 +211,7 @@ class ConvDefaults(_Strict):
     kernel: Kernel = Field([3, 3], description="Kernel size of a convolution that gives none.")
     padding: Padding = Field("same", description="`same`, `valid`, or zero padding in pixels.")
     activation: Activation = Field("relu", description="Activation after each convolution (after its batch norm).")
-    bias: bool = Field(True, description="The papers' ResNets use no bias before batch norm.")
+    bias: bool | Literal["auto"] = Field(True, description="The papers' ResNets use no bias before batch norm; `auto`: a bias only where no batch norm directly follows (keras.applications' ResNetV2).")
     batch_norm: bool = Field(False, description="Batch norm after every convolution.")
     bn_epsilon: Annotated[float, Field(gt=0, lt=1)] = Field(1e-5, description="Added to the variance.")
     bn_momentum: Annotated[float, Field(ge=0, lt=1)] = Field(0.9, description="Keras convention: weight of the old moving average.")
