@@ -9,8 +9,10 @@ import zoo
 from tests.conftest import MODELS
 
 SHAPES = [(28, 28, 1), (32, 32, 3), (224, 224, 3)]
-# ResNet-1202 takes about 20 s a build here: the default suite builds it once, at CIFAR size.
-SLOW = {"resnet1202"}
+# ResNet-1202 takes about 20 s a build here: the default suite builds it once, at CIFAR size. The
+# 101- and 152-layer members of a layout whose 50-layer member is tested too (2–3 s a build) likewise.
+SLOW = {"resnet1202", "resnet101_tv", "resnet152_tv", "resnext101_32x8d", "wide_resnet101_2",
+        "resnet101v2", "resnet152v2", "resnet101v2_keras", "resnet152v2_keras"}
 
 
 def cases(shapes):
