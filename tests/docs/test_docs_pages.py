@@ -220,7 +220,7 @@ def test_spec_reference_documents_every_class_and_field():
             if info.description:
                 assert info.description.replace("|", r"\|") in section, (cls.__name__, name)
     assert "| `stages` | list of integer 1–10000 | `[]` | Blocks per stage, e.g. `[3, 4, 6, 3]`. |" in page
-    assert "| `shortcut` | one of `projection`, `zero_pad` | `\"projection\"` |" in page
+    assert "| `shortcut` | one of `projection`, `zero_pad`, `avg_down`, `subsample` | `\"projection\"` |" in page
     assert "| `basic`, `bottleneck` | [Residual](#residual) |" in page
 
 
