@@ -84,3 +84,16 @@ def test_resnet9_residuals_add_two_activated_convolutions_to_their_input():
     assert nodes["layer1_res_add"].inputs == ("layer1_pool", "layer1_res_2_relu")
     assert "layer1_res_out" not in nodes
     assert nodes["max_pool"].attrs["mode"] == "max"
+
+
+def test_groups_on_a_basic_block_is_refused(write_spec):
+    path = write_spec("""
+        bad:
+          block: {type: basic, groups: 4}
+          stages: [1]
+          widths: [8]
+          head: [{type: global_pool}, {type: classifier}]
+    """)
+    with pytest.raises(zoo.SpecError) as info:
+        zoo.plan(f"{path}:bad")
+    assert str(info.value) == "spec.yaml:2: bad.block.groups: applies to bottleneck blocks only"

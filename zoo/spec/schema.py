@@ -270,6 +270,10 @@ def consistency_problems(spec: ModelSpec) -> list[tuple[tuple, str]]:
             problems.append((("strides",), f"must have one entry per stage ({len(spec.stages)} stages, got {len(spec.strides)})"))
     elif spec.widths:
         problems.append((("widths",), "given without `stages`"))
+    if spec.block is not None and spec.block.type == "basic":
+        for field, default in (("groups", 1), ("width_per_group", 64)):
+            if getattr(spec.block, field) != default:
+                problems.append((("block", field), "applies to bottleneck blocks only"))
     if not (spec.stem or spec.features or spec.stages or spec.head):
         problems.append(((), "has no layers: give at least one of stem, features, stages, head"))
     return problems
