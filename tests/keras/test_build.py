@@ -10,9 +10,11 @@ from tests.conftest import MODELS
 
 SHAPES = [(28, 28, 1), (32, 32, 3), (224, 224, 3)]
 # ResNet-1202 takes about 20 s a build here: the default suite builds it once, at CIFAR size. The
-# 101- and 152-layer members of a layout whose 50-layer member is tested too (2–3 s a build) likewise.
+# 101- and 152-layer members of a layout whose 50-layer member is tested too (2–3 s a build) likewise,
+# and the torchvision VGGs but vgg11_tv, vgg16_tv and vgg16_bn_tv (the same head on the same features).
 SLOW = {"resnet1202", "resnet101_tv", "resnet152_tv", "resnext101_32x8d", "wide_resnet101_2",
-        "resnet101v2", "resnet152v2", "resnet101v2_keras", "resnet152v2_keras"}
+        "resnet101v2", "resnet152v2", "resnet101v2_keras", "resnet152v2_keras",
+        "vgg13_tv", "vgg19_tv", "vgg11_bn_tv", "vgg13_bn_tv", "vgg19_bn_tv"}
 
 
 def cases(shapes):

@@ -45,3 +45,25 @@ def test_shortcut_comes_before_the_branch_as_in_keras_applications():
     assert names.index("conv2_block1_0_bn") < names.index("conv2_block1_1_conv")
     add = next(n for n in zoo.plan("resnet50_keras").nodes if n.name == "conv2_block1_add")
     assert add.inputs == ("conv2_block1_0_bn", "conv2_block1_3_bn")  # Keras adds [shortcut, branch]
+
+
+# torchvision VGG<N>[_BN]_Weights.IMAGENET1K_V1.meta: num_params and _ops.
+TORCHVISION_VGG = {"vgg11_tv": (132_863_336, 7.609), "vgg13_tv": (133_047_848, 11.308),
+                   "vgg16_tv": (138_357_544, 15.47), "vgg19_tv": (143_667_240, 19.632),
+                   "vgg11_bn_tv": (132_868_840, 7.609), "vgg13_bn_tv": (133_053_736, 11.308),
+                   "vgg16_bn_tv": (138_365_992, 15.47), "vgg19_bn_tv": (143_678_248, 19.632)}
+
+
+@pytest.mark.parametrize("name,figures", TORCHVISION_VGG.items())
+def test_torchvision_vggs_match_the_published_figures(name, figures):
+    params, gmacs = figures
+    counts = zoo.count(name, (224, 224, 3), 1000)
+    assert counts["trainable_params"] == params
+    assert round(counts["macs"] / 1e9, 3) == gmacs
+
+
+@pytest.mark.parametrize("shape", [(28, 28, 1), (64, 64, 3), (224, 224, 3), (300, 260, 3)])
+def test_adaptive_pool_gives_the_classifier_25088_inputs_at_any_size(shape):
+    nodes = {n.name: n for n in zoo.plan("vgg16_tv", shape, 10).nodes}
+    assert nodes["avgpool"].shape == (7, 7, 512) and nodes["flatten"].shape == (25_088,)
+    assert nodes["fc1"].params == 25_088 * 4096 + 4096

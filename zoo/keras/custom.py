@@ -1,4 +1,4 @@
-"""The two layers Keras lacks, written with keras.ops so every backend runs them."""
+"""The layers Keras lacks, written with keras.ops so every backend runs them."""
 
 from __future__ import annotations
 
@@ -50,3 +50,38 @@ class ChannelPad(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "stride": self.stride, "channels": self.channels}
+
+
+def adaptive_bins(size: int, out: int) -> list[tuple[int, int]]:
+    """PyTorch's adaptive pooling windows on one axis: [⌊i·size/out⌋, ⌈(i+1)·size/out⌉) for i < out."""
+    return [(i * size // out, -(-(i + 1) * size // out)) for i in range(out)]
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class AdaptivePool(keras.layers.Layer):
+    """Pool H×W to a fixed `output` grid (average or maximum per window), as torch.nn.AdaptiveAvgPool2d."""
+
+    def __init__(self, output=(7, 7), mode: str = "avg", **kwargs):
+        super().__init__(**kwargs)
+        self.grid, self.mode = tuple(output), mode  # `output` is taken: a Layer's output tensor
+
+    def call(self, x):
+        reduce = ops.mean if self.mode == "avg" else ops.max
+        # windows are rectangles of rows × columns, so pooling rows then columns gives each window's value
+        for axis, out in ((1, self.grid[0]), (2, self.grid[1])):
+            size = x.shape[axis]
+            if size == out:
+                continue
+            index = [slice(None)] * 4
+            parts = []
+            for start, stop in adaptive_bins(size, out):
+                index[axis] = slice(start, stop)
+                parts.append(reduce(x[tuple(index)], axis=axis, keepdims=True))
+            x = ops.concatenate(parts, axis=axis)
+        return x
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], *self.grid, input_shape[-1])
+
+    def get_config(self):
+        return {**super().get_config(), "output": list(self.grid), "mode": self.mode}

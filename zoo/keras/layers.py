@@ -6,7 +6,7 @@ from typing import Callable
 
 import keras
 
-from zoo.keras.custom import ChannelPad, LocalResponseNorm
+from zoo.keras.custom import AdaptivePool, ChannelPad, LocalResponseNorm
 from zoo.kinds import KindTable
 from zoo.plan.graph import Node
 
@@ -55,6 +55,11 @@ def _global_pool(n: Node) -> keras.layers.Layer:
     if n.attrs["mode"] == "max":
         return keras.layers.GlobalMaxPooling2D(keepdims=keepdims, name=n.name)
     return keras.layers.GlobalAveragePooling2D(keepdims=keepdims, name=n.name)
+
+
+@LAYERS.register("adaptive_pool")
+def _adaptive_pool(n: Node) -> keras.layers.Layer:
+    return AdaptivePool(**n.attrs, name=n.name)
 
 
 @LAYERS.register("identity")

@@ -83,6 +83,8 @@ def _head_name(layer, counts: dict[str, int]) -> str:
         return fixed[layer.type]
     if layer.type == "global_pool":
         return f"{layer.mode}_pool"
+    if layer.type == "adaptive_pool":
+        return f"adaptive_{layer.mode}_pool"
     short = {"dense": "fc", "dropout": "dropout"}.get(layer.type, f"head_{layer.type}")
     counts[short] = counts.get(short, 0) + 1
     return f"{short}{counts[short]}"
@@ -197,6 +199,13 @@ def _flatten(t: Tracer, layer: schema.Flatten, source: str, name: str) -> None:
 def _global_pool(t: Tracer, layer: schema.GlobalPool, source: str, name: str) -> None:
     t.spatial(source, "global pooling")
     t.emit(name, "global_pool", {"mode": layer.mode}, (t.shape[-1],), source)
+
+
+@PLANNERS.register("adaptive_pool")
+def _adaptive_pool(t: Tracer, layer: schema.AdaptivePool, source: str, name: str) -> None:
+    c = t.spatial(source, "adaptive pooling")[-1]
+    output = tuple(layer.output)
+    t.emit(name, "adaptive_pool", {"output": output, "mode": layer.mode}, (*output, c), source)
 
 
 @PLANNERS.register("batch_norm")

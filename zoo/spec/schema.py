@@ -127,6 +127,14 @@ class GlobalPool(_Strict):
     name: Name | None = Field(None, description="Layer name; derived from the position when omitted.")
 
 
+class AdaptivePool(_Strict):
+    """Average or maximum over a fixed grid of windows: the same output size for any input (PyTorch's adaptive pooling)."""
+    type: Literal["adaptive_pool"]
+    output: Kernel = Field([7, 7], description="Output height and width, `7` or `[7, 7]`; window i spans rows ⌊i·H/out⌋ up to ⌈(i+1)·H/out⌉.")
+    mode: Literal["avg", "max"] = Field("avg", description="`avg` or `max`.")
+    name: Name | None = Field(None, description="Layer name; derived from the position when omitted.")
+
+
 class BatchNorm(_Strict):
     """Batch normalisation with the spec's `conv.bn_epsilon` and `conv.bn_momentum`."""
     type: Literal["batch_norm"]
@@ -195,7 +203,8 @@ class Repeat(_Strict):
 
 
 Layer = Annotated[
-    Union[Conv, Pool, LRN, Dense, Classifier, Dropout, Flatten, GlobalPool, BatchNorm, Act, Residual, Repeat],
+    Union[Conv, Pool, LRN, Dense, Classifier, Dropout, Flatten, GlobalPool, AdaptivePool, BatchNorm, Act, Residual,
+          Repeat],
     Field(discriminator="type"),
 ]
 Shorthand = Union[Annotated[int, Field(ge=1, le=MAX_CHANNELS)], Literal["M"], Layer]
@@ -203,7 +212,7 @@ Layers = Annotated[list[Layer], BeforeValidator(_shorthand, json_schema_input_ty
 Repeat.model_rebuild()
 
 LAYER_TYPES = ("conv", "maxpool", "avgpool", "lrn", "dense", "classifier", "dropout", "flatten",
-               "global_pool", "batch_norm", "activation", "basic", "bottleneck", "repeat")
+               "global_pool", "adaptive_pool", "batch_norm", "activation", "basic", "bottleneck", "repeat")
 
 
 class ConvDefaults(_Strict):

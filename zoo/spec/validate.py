@@ -16,7 +16,8 @@ from zoo.spec.yamlfile import LineDict, LineList, Where
 _TAGS = {
     "conv": schema.Conv, "maxpool": schema.Pool, "avgpool": schema.Pool, "lrn": schema.LRN,
     "dense": schema.Dense, "classifier": schema.Classifier, "dropout": schema.Dropout,
-    "flatten": schema.Flatten, "global_pool": schema.GlobalPool, "batch_norm": schema.BatchNorm,
+    "flatten": schema.Flatten, "global_pool": schema.GlobalPool, "adaptive_pool": schema.AdaptivePool,
+    "batch_norm": schema.BatchNorm,
     "activation": schema.Act, "basic": schema.Residual, "bottleneck": schema.Residual,
     "repeat": schema.Repeat,
 }
