@@ -15,7 +15,7 @@ RESULT_KEYS = {"name", "zoo_model", "twin", "input_shape", "classes", "params", 
                "flops_per_sample", "batch_size", "batch_size_requested", "jit_compile", "dataset", "build_s",
                "runs", "ratios", "notes", "oom_retries"}
 RUN_KEYS = {"variant", "built_by", "mode", "batch_size", "steps", "repeats", "samples_per_s", "ms_per_step",
-            "tflops", "mfu", "first_step_s", "host_peak_bytes", "device_peak_bytes"}
+            "tflops", "mfu", "peak_tflops", "peak_source", "first_step_s", "host_peak_bytes", "device_peak_bytes"}
 SUMMARY_KEYS = {"median", "min", "max", "iqr", "values"}
 
 

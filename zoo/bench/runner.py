@@ -46,6 +46,8 @@ class Settings:
     dataset: str = "synthetic"
     data_dir: str | None = None  # where zoo.data looks first for mnist / cifar10 (then $ZOO_DATA)
     peak_tflops: float | None = None
+    peak: str | None = None       # "auto": measure the device's matmul peak in the same run (zoo.bench.peak)
+    peak_size: int | None = None  # n of the n×n×n peak matmul; None: by device (peak.default_size)
     vs: str | None = None
 
     def check(self) -> Settings:
@@ -62,6 +64,12 @@ class Settings:
                 raise ZooError(f"must be an integer >= {low} (got {value!r})", path=f"--{option}")
         if self.peak_tflops is not None and not self.peak_tflops > 0:
             raise ZooError(f"must be > 0 (got {self.peak_tflops!r})", path="--peak-tflops")
+        if self.peak is not None and self.peak != "auto":
+            raise ZooError(f"must be auto (got {self.peak!r})", path="--peak")
+        if self.peak is not None and self.peak_tflops is not None:
+            raise ZooError("give --peak auto or --peak-tflops, not both")
+        if self.peak_size is not None and (not isinstance(self.peak_size, int) or self.peak_size < 16):
+            raise ZooError(f"must be an integer >= 16 (got {self.peak_size!r})", path="--peak-size")
         fixed = dataset_shape(self.dataset)
         if fixed and self.input_shape is not None and tuple(self.input_shape) != fixed:
             raise ShapeError(f"--dataset {self.dataset} holds {shape_text(fixed)} images; "
@@ -89,7 +97,8 @@ class Target:
 def run_benchmark(name: str, *, log: Log | None = None, **options) -> dict[str, Any]:
     """Benchmark one zoo model (name or spec file); keyword options as in :class:`Settings`."""
     settings = Settings(**options).check()
-    return measure(prepare(name, settings), settings, log)
+    target = prepare(name, settings)
+    return measure(target, settings, log, _measured_peak(settings, log))
 
 
 def run_benchmarks(names: list[str], *, log: Log | None = None, **options) -> dict[str, Any]:
@@ -101,8 +110,11 @@ def run_benchmarks(names: list[str], *, log: Log | None = None, **options) -> di
     targets = [prepare(name, settings) for name in expand_names(names)]
     document = {"system": system.system_info(), "settings": _settings_dict(settings),
                 "load_average_before": system.load_average(), "results": []}
+    peak = _measured_peak(settings, log)
+    if peak is not None:
+        document["peak"] = peak
     for target in targets:
-        document["results"].append(measure(target, settings, log))
+        document["results"].append(measure(target, settings, log, peak))
         gc.collect()
     document["load_average_after"] = system.load_average()
     return document
@@ -144,8 +156,24 @@ def prepare(name: str, settings: Settings) -> Target:
 # -- measurement -------------------------------------------------------------------------
 
 
-def measure(target: Target, settings: Settings, log: Log | None = None) -> dict[str, Any]:
-    """Run the benchmark, halving the batch on out-of-memory, and return the result record."""
+def _measured_peak(settings: Settings, log: Log | None) -> dict[str, Any] | None:
+    if settings.peak != "auto":
+        return None
+    from zoo.bench.peak import dtypes_for, measure_peak
+
+    (log or _quiet)("measuring the device's matmul peak (" + ", ".join(dtypes_for(settings.precision)) + ")")
+    return measure_peak(dtypes_for(settings.precision), settings.peak_size)
+
+
+def measure(target: Target, settings: Settings, log: Log | None = None,
+            peak: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Run the benchmark, halving the batch on out-of-memory, and return the result record.
+
+    ``peak``: a :func:`zoo.bench.peak.measure_peak` document, the MFU denominator when no
+    ``--peak-tflops`` is given.
+    """
+    from zoo.bench.peak import apply_peak
+
     log = log or _quiet
 
     def attempt(batch_size: int) -> dict[str, Any]:
@@ -160,6 +188,7 @@ def measure(target: Target, settings: Settings, log: Log | None = None) -> dict[
     result["batch_size_requested"] = settings.batch_size
     result["notes"] = [*target.notes, *result["notes"],
                        *(f"out of memory at batch size {r['batch_size']}: halved" for r in retries)]
+    apply_peak(result, settings.precision, given=settings.peak_tflops, measured=peak)
     return result
 
 
@@ -309,7 +338,7 @@ def _run_record(target: Target, variant: str, mode: str, s: Settings, batch: int
     return {"variant": variant, "built_by": target.twin.label if variant == "keras" else "zoo",
             "mode": mode, "batch_size": batch, "steps": s.steps, "repeats": s.repeats,
             "samples_per_s": samples, "ms_per_step": summarize([1000 * t / s.steps for t in seconds]),
-            "tflops": tflops, "mfu": tflops / s.peak_tflops if s.peak_tflops else None,
+            "tflops": tflops,  # mfu and its peak: filled in by peak.apply_peak
             "first_step_s": first_step_s, "host_peak_bytes": timed["host_peak"],
             "device_peak_bytes": timed["device_peak"]}
 

@@ -31,6 +31,8 @@ def bench(
     dataset: str = typer.Option("synthetic", "--dataset", help="synthetic, mnist or cifar10 (real images, held in memory)."),
     data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Where to look first for --dataset files (then $ZOO_DATA)."),
     peak_tflops: Optional[float] = typer.Option(None, "--peak-tflops", help="The device's peak, for model FLOP utilisation."),
+    peak: Optional[str] = typer.Option(None, "--peak", help="auto: measure the device's matmul peak (float32, bfloat16) in this run; MFU against it."),
+    peak_size: Optional[int] = typer.Option(None, "--peak-size", help="n of the n×n×n peak matmul (default: 8192 on accelerators, 2048 on CPU)."),
     vs: Optional[str] = typer.Option(None, "--vs", help="keras: alternate with the keras.applications twin and give ratios."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
 ) -> None:
@@ -42,7 +44,7 @@ def bench(
     document = run_benchmarks(names, input_shape=parse_shape(input_shape), classes=classes,
                               batch_size=batch_size, mode=mode, steps=steps, warmup=warmup,
                               repeats=repeats, precision=precision, jit=jit, dataset=dataset, data_dir=data_dir,
-                              peak_tflops=peak_tflops, vs=vs, log=lambda line: err.print(line, style="dim", markup=False))
+                              peak_tflops=peak_tflops, peak=peak, peak_size=peak_size, vs=vs, log=lambda line: err.print(line, style="dim", markup=False))
     if as_json:
         sys.stdout.write(json.dumps(document, indent=2) + "\n")
         return
@@ -59,7 +61,7 @@ def runs_table(document: dict[str, Any]):
     from rich.table import Table
 
     results = document["results"]
-    show_mfu = document["settings"]["peak_tflops"] is not None
+    show_mfu = any(run.get("mfu") is not None for r in results for run in r["runs"])
     show_device = any(run["device_peak_bytes"] is not None for r in results for run in r["runs"])
     table = Table(title="zoo bench (samples/s and ms/step: median of the repeats)", title_justify="left")
     columns = [("model", "left"), ("by", "left"), ("mode", "left"), ("batch", "right"), ("GMACs", "right"),
@@ -109,7 +111,14 @@ def footer(document: dict[str, Any]) -> str:
     return (f"[dim]{where}; keras {v['keras']} ({v['backend']} {v['backend_version']}), numpy {v['numpy']}, "
             f"python {v['python']}\n{s['precision']}, jit {'on' if s['jit_compile'] else 'off'}, "
             f"{s['dataset']} data, {s['steps']} steps × {s['repeats']} repeats after {s['warmup']} warm-up"
-            + (f"; load average {load[0]:.2f}" if load else "") + "[/dim]")
+            + (f"; load average {load[0]:.2f}" if load else "") + _peak_line(document.get("peak")) + "[/dim]")
+
+
+def _peak_line(peak: dict[str, Any] | None) -> str:
+    if not peak:
+        return ""
+    figures = ", ".join(f"{dtype} {'n/a' if value is None else f'{value:.3f}'}" for dtype, value in peak["tflops"].items())
+    return f"\nmeasured matmul peak ({peak['size']}×{peak['size']}, TFLOP/s): {figures}"
 
 
 def _ratio(summary: dict[str, Any]) -> str:
