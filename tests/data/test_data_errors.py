@@ -132,7 +132,7 @@ def test_label_out_of_range(synth):
     arrays["y_test"][1] = 10
     synth.npz("data", arrays=arrays)
     assert error_of("mnist", "data", download=False) == (
-        "data/mnist.npz: y_test has labels from 0 to 10, expected 0 to 9")
+        "data/mnist.npz: y_test[1] is 10, expected a label from 0 to 9")
 
 
 def test_npz_counts_disagree(synth):

@@ -58,7 +58,7 @@ def test_real_cifar10_resolves_to_the_jpeg_copy(monkeypatch):
     seen = []
     monkeypatch.setattr("zoo.data.datasets._read_images", lambda *args: seen.append(args))
     load_dataset("cifar10", SHARED, download=False)
-    name, label, path, class_names, _ = seen[0]
+    name, label, path, class_names = seen[0][:4]
     assert (name, label, path, class_names) == ("cifar10", "CIFAR-10 (JPEG copy)",
                                                 SHARED / "cifar10" / "cifar10-jpeg.tar.gz", CIFAR10_NAMES)
 

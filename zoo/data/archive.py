@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 from zoo.data.base import DataError, reason
+from zoo.data.budget import Budget
+from zoo.safefile import open_regular
 
 TAR_SUFFIXES = (".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar")
 
@@ -78,20 +80,24 @@ def _open_stream(raw):
     return raw
 
 
-def iter_tar(archive: str, wanted: Callable[[tuple[str, ...]], bool]) -> Iterator[tuple[tuple[str, ...], bytes | None]]:
+def iter_tar(archive: str, wanted: Callable[[tuple[str, ...]], bool],
+             budget: Budget | None = None) -> Iterator[tuple[tuple[str, ...], bytes | None]]:
     """Every member once, in archive order: (parts, bytes) for wanted files, (parts, None) otherwise.
 
-    One sequential pass, so a .tar.gz is decompressed once. Any unsafe member, truncation or
-    corruption raises a DataError naming the archive.
+    One sequential pass, so a .tar.gz is decompressed once. Each wanted member's declared size is
+    taken from ``budget`` before it is read. Any unsafe member, truncation or corruption raises a
+    DataError naming the archive.
     """
+    budget = budget or Budget.create()
     try:
-        with open(archive, "rb") as raw, _open_stream(raw) as stream:
+        with open_regular(archive, DataError) as raw, _open_stream(raw) as stream:
             tap = _LastBlock(stream)
             with tarfile.open(fileobj=tap, mode="r:") as tar:
                 for member in tar:
                     parts = member_parts(member, archive)
                     if member.isfile() and parts and wanted(parts):
-                        data = tar.extractfile(member).read()
+                        budget.take(member.size, f"member {member.name!r}", file=archive)
+                        data = tar.extractfile(member).read(member.size)
                         if len(data) != member.size:
                             raise DataError(f"member {member.name!r} is truncated", file=archive)
                         yield parts, data

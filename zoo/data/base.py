@@ -56,20 +56,38 @@ def check_images(x, file: str, what: str) -> np.ndarray:
     return x
 
 
-def check_labels(y, count: int, classes: int, file: str, what: str) -> np.ndarray:
-    """int64 labels (N,) in ``range(classes)``; Keras's (N, 1) column is flattened."""
+MAX_CLASSES = 100_000  # labels of a dataset without a class list become class names: bound them first
+
+
+def check_labels(y, count: int | None, classes: int, file: str, what: str, limit: str = "") -> np.ndarray:
+    """int64 labels (N,) in ``range(classes)``; Keras's (N, 1) column is flattened.
+
+    The first label out of range is named with its index, before anything is built from the values.
+    """
     y = np.asarray(y)
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if y.ndim != 1 or y.dtype.kind not in "iu":
         raise DataError(f"{what} has shape {y.shape} and dtype {y.dtype}, expected integer labels (N,)",
                         file=file)
-    if len(y) != count:
+    if count is not None and len(y) != count:
         raise DataError(f"{what} has {len(y)} labels but there are {count} images", file=file)
-    if len(y) and (y.min() < 0 or y.max() >= classes):
-        raise DataError(f"{what} has labels from {y.min()} to {y.max()}, expected 0 to {classes - 1}",
+    bad = np.flatnonzero(y >= classes) if y.dtype.kind == "u" else np.flatnonzero((y < 0) | (y >= classes))
+    if len(bad):
+        index = int(bad[0])
+        raise DataError(f"{what}[{index}] is {y[index].item()}, expected a label from 0 to {classes - 1}{limit}",
                         file=file)
     return y.astype(np.int64)
+
+
+def label_classes(arrays: dict, file: str) -> int:
+    """How many classes a dataset without a class list has: its largest label + 1, at most MAX_CLASSES."""
+    top = -1
+    for what in ("y_train", "y_test"):
+        y = check_labels(arrays[what], None, MAX_CLASSES, file, what, f" (zoo takes at most {MAX_CLASSES:,} classes)")
+        if len(y):
+            top = max(top, int(y.max()))
+    return top + 1
 
 
 def make_dataset(name: str, label: str, arrays: dict, class_names, source: str) -> Dataset:
@@ -77,9 +95,18 @@ def make_dataset(name: str, label: str, arrays: dict, class_names, source: str) 
     class_names = tuple(class_names)
     x_train = check_images(arrays["x_train"], source, "x_train")
     x_test = check_images(arrays["x_test"], source, "x_test")
+    for what, x in (("train", x_train), ("test", x_test)):
+        if len(x) == 0:
+            raise DataError(f"the {what} split is empty (x_{what} has 0 images)", file=source)
     if x_train.shape[1:] != x_test.shape[1:]:
         raise DataError(f"x_train images are {x_train.shape[1:]} but x_test images are {x_test.shape[1:]}",
                         file=source)
+    if len(class_names) < 2:
+        raise DataError(f"has {len(class_names)} class{'' if len(class_names) == 1 else 'es'}"
+                        f"{''.join(f' ({n})' for n in class_names)}; a classifier needs at least 2", file=source)
     y_train = check_labels(arrays["y_train"], len(x_train), len(class_names), source, "y_train")
     y_test = check_labels(arrays["y_test"], len(x_test), len(class_names), source, "y_test")
+    if len(np.unique(y_train)) < 2:
+        raise DataError(f"every training label is {y_train[0]} ({class_names[y_train[0]]}); "
+                        "a classifier needs examples of at least 2 classes", file=source)
     return Dataset(name, label, x_train, y_train, x_test, y_test, class_names, str(source))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,9 +18,11 @@ import numpy as np
 
 from zoo.data import cache
 from zoo.data.archive import is_tar_name, strip_tar_suffix
-from zoo.data.base import DataError, Dataset, make_dataset, reason
+from zoo.data.base import DataError, Dataset, label_classes, make_dataset, reason
+from zoo.data.budget import DEFAULT_MAX_PIXELS, Budget, Limits, Progress, size_text
 from zoo.data.formats import IDX_NAMES, read_cifar, read_idx_set, read_npz
 from zoo.data.images import decode, scan_folder, scan_tar
+from zoo.safefile import check_regular
 
 __all__ = ["Dataset", "DataError", "load_dataset", "KNOWN_DATASETS", "keras_datasets_dir"]
 
@@ -147,26 +150,25 @@ def _channels_last(x) -> np.ndarray:
     return np.ascontiguousarray(x)
 
 
-def _read(name: str, label: str, kind: str, path: Path, class_names, cache_dir) -> Dataset:
+def _read(name: str, label: str, kind: str, path: Path, class_names, cache_dir, limits: Limits) -> Dataset:
     source = str(path)
     if kind == "npz":
-        arrays = read_npz(source)
-        if class_names is None:  # an unknown .npz: classes are the label values
-            top = max((int(np.max(arrays[k])) for k in ("y_train", "y_test") if np.size(arrays[k])), default=-1)
-            class_names = tuple(str(i) for i in range(top + 1))
+        arrays = read_npz(source, limits.budget)
+        if class_names is None:  # an unknown .npz: classes are the label values, checked before names are made
+            class_names = tuple(str(i) for i in range(label_classes(arrays, source)))
         return make_dataset(name, label, arrays, class_names, source)
     if kind == "idx":
-        return make_dataset(name, label, read_idx_set(path), class_names, source)
+        return make_dataset(name, label, read_idx_set(path, limits.budget), class_names, source)
     if kind in ("cifar10", "cifar100"):
-        arrays, names = read_cifar(source, kind)
+        arrays, names = read_cifar(source, kind, limits.budget)
         expected = len(CIFAR10 if kind == "cifar10" else CIFAR100)
         if len(names) != expected:
             raise DataError(f"lists {len(names)} class names, expected {expected}", file=source)
         return make_dataset(name, label, arrays, names, source)
-    return _read_images(name, label, path, class_names, cache_dir)
+    return _read_images(name, label, path, class_names, cache_dir, limits)
 
 
-def _read_images(name: str, label: str, path: Path, class_names, cache_dir) -> Dataset:
+def _read_images(name: str, label: str, path: Path, class_names, cache_dir, limits: Limits) -> Dataset:
     """An image folder or archive, decoded once and then read from the cache."""
     source = str(path)
     layout = None
@@ -175,17 +177,26 @@ def _read_images(name: str, label: str, path: Path, class_names, cache_dir) -> D
             layout = scan_folder(source)
             key = cache.folder_key(source, layout)
         else:
+            check_regular(path, DataError)
             key = cache.archive_key(source)
     except OSError as error:
         raise DataError(f"cannot read ({reason(error)})", file=source) from error
-    where = cache.cache_path(cache.cache_folder(cache_dir), strip_tar_suffix(path.name), key)
-    cached = cache.load(where)
+    resolved = strip_tar_suffix(Path(os.path.realpath(path)).name)
+    where = cache.cache_path(cache.cache_folder(cache_dir), resolved, key)
+    cached = cache.load(where, limits.budget)
     if cached is not None:
         arrays, names = cached
     else:
-        layout = layout or scan_tar(source)
-        arrays, names = decode(layout), layout.class_names
-        cache.save(where, arrays, names)
+        started = time.monotonic()
+        limits.say(f"reading the images in {source} ...")
+        layout = layout or scan_tar(source, limits.budget)
+        count = len(layout.train) + len(layout.test)
+        limits.say(f"decoding {count:,} images from {source} (only this once: they are cached)")
+        arrays, names = decode(layout, limits), layout.class_names
+        seconds = time.monotonic() - started
+        if cache.save(where, arrays, names):
+            limits.say(f"decoded {count:,} images in {seconds:.1f} s; cached in {where} "
+                       f"({size_text(where.stat().st_size)}); later runs read that")
     if class_names is not None:  # a known dataset's copy: same classes, in the official order
         if sorted(names) != sorted(class_names):
             raise DataError(f"class folders are {', '.join(names)}; expected {', '.join(class_names)}", file=source)
@@ -203,15 +214,42 @@ def _canonical(name_or_path) -> str | None:
     return key if key in KNOWN else None
 
 
-def _load_known(name: str, data_dir, download: bool, cache_dir) -> Dataset:
+def _given_file(name: str, known: Known, data_dir) -> tuple[str, str, Path, tuple[str, ...]] | None:
+    """(label, format, path, class names) when ``data_dir`` is the dataset itself, not a folder holding it."""
+    if data_dir is None:
+        return None
+    path = Path(data_dir).expanduser()
+    if not path.exists() or (path.is_dir() and not (path / "data_batch_1").is_file()
+                             and not ((path / "meta").is_file() and (path / "train").is_file())):
+        return None  # a folder to search in (an IDX folder is found by the search itself)
+    found, label, kind, _ = _identify(path)
+    if kind == "images":
+        if name != "cifar10":
+            raise DataError(f"is an image folder, not {known.label}; train on it with --dataset {path} "
+                            f"instead of --dataset {name}", file=str(path))
+        return JPEG_COPY_LABEL, kind, path, known.class_names
+    if kind == "npz":  # any .npz given for a known name is read as that dataset, with its classes
+        if name in ("cifar10", "cifar100"):
+            raise DataError(f"is an .npz file; {known.label} is read from {known.wanted}", file=str(path))
+        return known.label, kind, path, known.class_names
+    if found != name:
+        raise DataError(f"holds {KNOWN[found].label}, not {known.label}; use --dataset {found}", file=str(path))
+    return label, kind, path, None if kind in ("cifar10", "cifar100") else known.class_names
+
+
+def _load_known(name: str, data_dir, download: bool, cache_dir, limits: Limits) -> Dataset:
     known = KNOWN[name]
+    given = _given_file(name, known, data_dir)
+    if given is not None:
+        label, kind, path, class_names = given
+        return _read(name, label, kind, path, class_names, cache_dir, limits)
     places = _places(data_dir)
     found = _find(known, places, known.files)
     if found is not None:
-        return _read(name, known.label, *found, known.class_names, cache_dir)
+        return _read(name, known.label, *found, known.class_names, cache_dir, limits)
     found = _find(known, places, known.fallback)
     if found is not None:
-        return _read(name, JPEG_COPY_LABEL, *found, known.class_names, cache_dir)
+        return _read(name, JPEG_COPY_LABEL, *found, known.class_names, cache_dir, limits)
     failure = "download skipped (download=False)"
     if download:
         dataset, why = _download(name, known)
@@ -229,6 +267,8 @@ def _identify(path: Path) -> tuple[str, str, str, tuple[str, ...] | None]:
     base = path.name
     lower = base.lower()
     stem = strip_tar_suffix(base)
+    if not path.is_dir():
+        check_regular(path, DataError)  # a device or FIFO is refused by name, before it is opened
     if path.is_dir():
         if all((path / n).is_file() for n in IDX_NAMES):
             name = "fashion_mnist" if "fashion" in lower else "mnist"
@@ -254,7 +294,7 @@ def _identify(path: Path) -> tuple[str, str, str, tuple[str, ...] | None]:
     return stem, stem, "images", None
 
 
-def _load_path(name_or_path, data_dir, cache_dir) -> Dataset:
+def _load_path(name_or_path, data_dir, cache_dir, limits: Limits) -> Dataset:
     text = os.fspath(name_or_path)
     path = Path(text).expanduser()
     if not path.exists() and "/" not in text and os.sep not in text:
@@ -269,18 +309,25 @@ def _load_path(name_or_path, data_dir, cache_dir) -> Dataset:
     if not path.exists():
         raise DataError("no such file or folder", file=text)
     name, label, kind, class_names = _identify(path)
-    return _read(name, label, kind, path, class_names, cache_dir)
+    return _read(name, label, kind, path, class_names, cache_dir, limits)
 
 
 def load_dataset(name_or_path: str | os.PathLike, data_dir: str | os.PathLike | None = None, *,
-                 download: bool = True, cache_dir: str | os.PathLike | None = None) -> Dataset:
+                 download: bool = True, cache_dir: str | os.PathLike | None = None,
+                 max_memory: str | int | None = None, max_pixels: int = DEFAULT_MAX_PIXELS,
+                 progress: Progress | None = None) -> Dataset:
     """A dataset by name (``mnist``, ``fashion_mnist``, ``cifar10``, ``cifar100``) or by path.
 
-    A known name always means that dataset; write ``./mnist`` for a folder called mnist.
-    Image folders are decoded once and cached under ``cache_dir``, ``$ZOO_CACHE`` or ``~/.cache/zoo``.
-    Raises DataError (one line) when nothing is found or a file is corrupt or unsafe.
+    A known name always means that dataset; write ``./mnist`` for a folder called mnist. ``data_dir``
+    is a folder to search, or the dataset's own file (``.../mnist.npz``).
+    Image folders are decoded once and cached under ``cache_dir``, ``$ZOO_CACHE`` or ``~/.cache/zoo``;
+    ``progress`` (if given) receives one-line messages while that takes time.
+    Every file's declared sizes are checked before allocating: at most ``max_memory`` bytes in all
+    (``"4G"``, ``"512M"`` or an int; default half the available memory) and ``max_pixels`` per image.
+    Raises DataError (one line) when nothing is found or a file is corrupt, unsafe or too large.
     """
+    limits = Limits(Budget.create(max_memory), max_pixels, progress)
     name = _canonical(name_or_path)
     if name is not None:
-        return _load_known(name, data_dir, download, cache_dir)
-    return _load_path(name_or_path, data_dir, cache_dir)
+        return _load_known(name, data_dir, download, cache_dir, limits)
+    return _load_path(name_or_path, data_dir, cache_dir, limits)

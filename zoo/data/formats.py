@@ -6,89 +6,25 @@ and turns every low-level failure into a one-line DataError naming the file.
 
 from __future__ import annotations
 
-import gzip
 import os
-import struct
-from math import prod
 from pathlib import Path
 
 import numpy as np
 
+from zoo.data import npz
 from zoo.data.archive import iter_tar, safe_unpickle
 from zoo.data.base import DataError, reason
+from zoo.data.budget import Budget
+from zoo.data.idx import IDX_NAMES, read_idx, read_idx_set
+from zoo.safefile import read_capped
 
 NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
-# (images, labels) per split, in Keras's fashion_mnist order of reading
-IDX_FILES = {
-    "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
-    "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
-}
-IDX_NAMES = (*IDX_FILES["train"], *IDX_FILES["test"])
+__all__ = ["IDX_NAMES", "NPZ_KEYS", "read_cifar", "read_idx", "read_idx_set", "read_npz"]
 
 
-def read_npz(path: str) -> dict[str, np.ndarray]:
-    """Keras's ``mnist.npz`` layout; never unpickles."""
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            if not hasattr(npz, "files"):
-                raise DataError("is a single .npy array, expected an .npz archive with "
-                                + ", ".join(NPZ_KEYS), file=path)
-            missing = [key for key in NPZ_KEYS if key not in npz.files]
-            if missing:
-                raise DataError(f"has no {', '.join(missing)} (found: {', '.join(npz.files) or 'nothing'})",
-                                file=path)
-            return {key: npz[key] for key in NPZ_KEYS}
-    except DataError:
-        raise
-    except Exception as error:  # BadZipFile, zlib.error, ValueError (pickled data), OSError, EOFError
-        raise DataError(f"not a readable .npz file ({reason(error)})", file=path) from error
-
-
-def gunzip(path: str) -> bytes:
-    try:
-        with open(path, "rb") as handle:
-            packed = handle.read()
-        return gzip.decompress(packed)
-    except EOFError as error:
-        raise DataError("truncated gzip file: the compressed data ends early", file=path) from error
-    except Exception as error:  # BadGzipFile (bad magic or CRC), zlib.error, OSError
-        raise DataError(f"not a valid gzip file ({reason(error)})", file=path) from error
-
-
-def read_idx(path: str, ndim: int) -> np.ndarray:
-    """An IDX file of unsigned bytes with ``ndim`` dimensions (3 for images, 1 for labels)."""
-    raw = gunzip(path)
-    expected = 0x0800 | ndim
-    if len(raw) < 4:
-        raise DataError(f"truncated IDX file: {len(raw)} bytes, shorter than the 4-byte magic number", file=path)
-    magic = int.from_bytes(raw[:4], "big")
-    if magic != expected:
-        raise DataError(f"wrong IDX magic number 0x{magic:08X}, expected 0x{expected:08X} "
-                        f"(unsigned bytes, {ndim}-D)", file=path)
-    header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise DataError(f"truncated IDX file: {len(raw)} bytes, shorter than its {header}-byte header", file=path)
-    dims = struct.unpack(f">{ndim}I", raw[4:header])
-    size = prod(dims)
-    if len(raw) - header != size:
-        problem = "truncated IDX file" if len(raw) - header < size else "IDX file has extra bytes"
-        raise DataError(f"{problem}: dimensions {'x'.join(map(str, dims))} need {size} bytes of data, "
-                        f"found {len(raw) - header}", file=path)
-    return np.frombuffer(raw, np.uint8, offset=header).reshape(dims).copy()
-
-
-def read_idx_set(folder: Path) -> dict[str, np.ndarray]:
-    """The four IDX ``.gz`` files of MNIST or Fashion-MNIST in one folder."""
-    arrays = {}
-    for split, (images_name, labels_name) in IDX_FILES.items():
-        images_file, labels_file = str(folder / images_name), str(folder / labels_name)
-        images = read_idx(images_file, 3)
-        labels = read_idx(labels_file, 1)
-        if len(labels) != len(images):
-            raise DataError(f"has {len(labels)} labels but {images_file} has {len(images)} images",
-                            file=labels_file)
-        arrays[f"x_{split}"], arrays[f"y_{split}"] = images, labels
-    return arrays
+def read_npz(path: str, budget: Budget | None = None) -> dict[str, np.ndarray]:
+    """Keras's ``mnist.npz`` layout; never unpickles, and refuses arrays over the memory budget."""
+    return npz.read_npz(path, NPZ_KEYS, budget or Budget.create())
 
 
 # CIFAR: member names inside cifar-10-batches-py/ and cifar-100-python/
@@ -109,11 +45,11 @@ def _cifar_members(kind: str) -> tuple[str, ...]:
 Batch = tuple[str, "str | None", bytes]
 
 
-def _read_cifar_tar(archive: str, kind: str) -> dict[str, Batch]:
+def _read_cifar_tar(archive: str, kind: str, budget: Budget) -> dict[str, Batch]:
     names = set(_cifar_members(kind))
     # the batches sit in one top folder (cifar-10-batches-py/); accept them at the top too
     found: dict[str, Batch] = {}
-    for parts, data in iter_tar(archive, lambda parts: len(parts) <= 2 and parts[-1] in names):
+    for parts, data in iter_tar(archive, lambda parts: len(parts) <= 2 and parts[-1] in names, budget):
         if data is not None:
             if parts[-1] in found:
                 raise DataError(f"has {parts[-1]} twice", file=archive)
@@ -121,17 +57,16 @@ def _read_cifar_tar(archive: str, kind: str) -> dict[str, Batch]:
     return found
 
 
-def _read_cifar_dir(folder: Path, kind: str) -> dict[str, Batch]:
+def _read_cifar_dir(folder: Path, kind: str, budget: Budget) -> dict[str, Batch]:
     found = {}
     for name in _cifar_members(kind):
         path = folder / name
         if path.is_symlink():
             raise DataError("refusing a symlinked CIFAR batch", file=str(path))
-        if path.is_file():
-            try:
-                found[name] = (str(path), None, path.read_bytes())
-            except OSError as error:
-                raise DataError(f"cannot read ({reason(error)})", file=str(path)) from error
+        if path.exists():  # anything but a regular file is refused when opened
+            size = path.stat().st_size
+            budget.take(size, "CIFAR batch", file=str(path))
+            found[name] = (str(path), None, read_capped(path, size, DataError, what="CIFAR batch"))
     return found
 
 
@@ -170,10 +105,12 @@ def _decode_names(kind: str, file: str, member: str | None, data: bytes) -> tupl
     return tuple(n.decode("utf-8", "replace") if isinstance(n, bytes) else n for n in names)
 
 
-def read_cifar(path: str, kind: str) -> tuple[dict[str, np.ndarray], tuple[str, ...]]:
+def read_cifar(path: str, kind: str, budget: Budget | None = None) -> tuple[dict[str, np.ndarray], tuple[str, ...]]:
     """CIFAR-10 or CIFAR-100 (fine labels) from the official tar.gz or its extracted folder."""
     spec = CIFAR_MEMBERS[kind]
-    found = _read_cifar_dir(Path(path), kind) if os.path.isdir(path) else _read_cifar_tar(path, kind)
+    budget = budget or Budget.create()
+    found = (_read_cifar_dir(Path(path), kind, budget) if os.path.isdir(path)
+             else _read_cifar_tar(path, kind, budget))
     missing = [name for name in _cifar_members(kind) if name not in found]
     if missing:
         raise DataError(f"has no {', '.join(missing)}; is it the official python version?", file=path)
@@ -182,6 +119,7 @@ def read_cifar(path: str, kind: str) -> tuple[dict[str, np.ndarray], tuple[str, 
     for split in ("train", "test"):
         batches = [_decode_batch(kind, *found[name]) for name in spec[split]]
         count = sum(len(labels) for _, labels in batches)
+        budget.take(count * (32 * 32 * 3 + 8), f"{count} CIFAR {split} images", file=path)
         x = np.empty((count, 32, 32, 3), np.uint8)
         y = np.empty(count, np.int64)
         start = 0

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import io
 import os
+import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +18,8 @@ import numpy as np
 
 from zoo.data.archive import iter_tar
 from zoo.data.base import DataError, reason
+from zoo.data.budget import Budget, Limits
+from zoo.safefile import check_regular, read_capped
 
 SPLITS = ("train", "test")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
@@ -96,14 +100,18 @@ def scan_folder(root: str) -> Layout:
         rel = Path(folder).relative_to(base).parts
         dirnames[:] = [d for d in dirnames if not _hidden((d,))]
         folders.update(rel + (d,) for d in dirnames)
-        files.extend((rel + (f,), os.path.join(folder, f), None, Path(folder, f)) for f in filenames)
+        for f in filenames:
+            parts, path = rel + (f,), os.path.join(folder, f)
+            if _is_image(parts):  # a FIFO or device named x.png would hang or never end when read
+                check_regular(path, DataError)
+            files.append((parts, path, None, Path(path)))
     return _arrange(files, folders, root)
 
 
-def scan_tar(archive: str) -> Layout:
+def scan_tar(archive: str, budget: Budget | None = None) -> Layout:
     """The archive's layout with every image's bytes, read in one pass."""
     files, folders = [], set()
-    for parts, data in iter_tar(archive, _is_image):
+    for parts, data in iter_tar(archive, _is_image, budget):
         folders.update(parts[:i] for i in range(1, len(parts)))
         if data is not None:
             files.append((parts, archive, "/".join(parts), data))
@@ -114,25 +122,59 @@ def _widen_to_rgb(x: np.ndarray) -> np.ndarray:
     return np.repeat(x, 3, axis=-1)
 
 
-def decode(layout: Layout) -> dict[str, np.ndarray]:
-    """All images into one preallocated uint8 (N, H, W, C) array: C=1 if every image is grayscale, else 3."""
+PROGRESS_EVERY = 5.0  # seconds between "decoded i of N images" lines
+
+
+def _payload(item: Image, limits: Limits) -> bytes:
+    """An image file's bytes: a regular file, read with a cap (a compressed image is rarely over 4 bytes a pixel)."""
+    if isinstance(item.payload, bytes):
+        return item.payload
+    return read_capped(item.payload, limits.max_pixels * 4 + (1 << 20), DataError, item.file, what="image file")
+
+
+def _open_image(data: bytes, item: Image, max_pixels: int):
+    """The image, its size checked against ``max_pixels`` before a pixel is decoded."""
     from PIL import Image as PILImage
 
+    with warnings.catch_warnings():
+        # zoo's own limit (below Pillow's) is checked next; Pillow's error above twice its limit stays an error
+        warnings.simplefilter("ignore", PILImage.DecompressionBombWarning)
+        try:
+            image = PILImage.open(io.BytesIO(data), formats=PIL_FORMATS)
+        except PILImage.DecompressionBombError as error:
+            raise DataError(f"image refused as a decompression bomb ({reason(error)})",
+                            file=item.file, path=item.member) from error
+    width, height = image.size
+    if width * height > max_pixels:
+        image.close()
+        raise DataError(f"image is {width}x{height} = {width * height:,} pixels, over the limit of "
+                        f"{max_pixels:,} pixels per image", file=item.file, path=item.member)
+    return image
+
+
+def decode(layout: Layout, limits: Limits | None = None) -> dict[str, np.ndarray]:
+    """All images into one preallocated uint8 (N, H, W, C) array: C=1 if every image is grayscale, else 3."""
+    limits = limits or Limits(Budget.create())
     items = layout.train + layout.test
     x = None
     height = width = channels = 0
+    started = last = time.monotonic()
     for i, item in enumerate(items):
         try:
-            data = item.payload if isinstance(item.payload, bytes) else item.payload.read_bytes()
-            with PILImage.open(io.BytesIO(data), formats=PIL_FORMATS) as image:
+            with _open_image(_payload(item, limits), item, limits.max_pixels) as image:
                 if x is None:
                     width, height = image.size
                     channels = 1 if image.mode in GRAY_MODES else 3
+                    limits.budget.take(len(items) * height * width * channels,
+                                       f"{len(items):,} images of {width}x{height}x{channels}",
+                                       file=item.file, path=item.member)
                     x = np.empty((len(items), height, width, channels), np.uint8)
                 elif image.size != (width, height):
                     raise DataError(f"image is {image.size[0]}x{image.size[1]}, the others are {width}x{height}",
                                     file=item.file, path=item.member)
                 if channels == 1 and image.mode not in GRAY_MODES:  # first colour image: widen what came before
+                    limits.budget.take(x.nbytes * 3, f"{len(items):,} images of {width}x{height}x3",
+                                       file=item.file, path=item.member)
                     x, channels = _widen_to_rgb(x), 3
                 target = "L" if channels == 1 else "RGB"
                 pixels = (image if image.mode == target else image.convert(target)).tobytes()
@@ -141,6 +183,10 @@ def decode(layout: Layout) -> dict[str, np.ndarray]:
         except Exception as error:  # UnidentifiedImageError, truncated or corrupt data, OSError
             raise DataError(f"not a readable image ({reason(error)})", file=item.file, path=item.member) from error
         x[i] = np.frombuffer(pixels, np.uint8).reshape(height, width, channels)
+        now = time.monotonic()
+        if now - last >= PROGRESS_EVERY:
+            last = now
+            limits.say(f"decoded {i + 1:,} of {len(items):,} images ({now - started:.0f} s)")
     n = len(layout.train)
     return {"x_train": x[:n], "y_train": np.array([e.label for e in layout.train], np.int64),
             "x_test": x[n:], "y_test": np.array([e.label for e in layout.test], np.int64)}
