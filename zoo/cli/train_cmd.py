@@ -26,6 +26,9 @@ def train(spec: str = typer.Argument(..., help="A zoo model name or a spec file.
           limit: Optional[int] = typer.Option(None, "--limit", help="Train on the first N examples only."),
           test_limit: Optional[int] = typer.Option(None, "--test-limit", help="Test on the first N examples only."),
           data_dir: Optional[str] = typer.Option(None, "--data-dir", help="Where the dataset files are."),
+          max_memory: Optional[str] = typer.Option(None, "--max-memory",
+                                                   help="Most memory the dataset may take, e.g. 4G "
+                                                        "(default: half the available memory)."),
           out: Optional[Path] = typer.Option(None, "--out", "-o", help="Run folder (default: runs/NAME-DATASET-TIME)."),
           resume: bool = typer.Option(False, "--resume", help="Continue the run in --out from its last checkpoint."),
           strategy: str = typer.Option("none", "--strategy", help="none, mirrored or multi-worker (TensorFlow)."),
@@ -40,7 +43,7 @@ def train(spec: str = typer.Argument(..., help="A zoo model name or a spec file.
     try:
         result = run(spec, dataset, recipe, epochs=epochs, batch_size=batch_size, limit=limit, test_limit=test_limit,
                      data_dir=data_dir, out=out, resume=resume, quiet=quiet, strategy=strategy,
-                     precision=precision, jit=jit)
+                     precision=precision, jit=jit, max_memory=max_memory)
     except Interrupted as e:
         print(f"interrupted: {e.line_text()}", file=sys.stderr)
         raise typer.Exit(130)

@@ -49,7 +49,8 @@ def train(spec: str, dataset: str = "mnist", recipe: str | Recipe | None = None,
           batch_size: int | None = None, limit: int | None = None, test_limit: int | None = None,
           data_dir: str | None = None, out: str | Path | None = None, resume: bool = False,
           quiet: bool = True, strategy: str = "none", precise_bn_batches: int | None = None,
-          jit: str | None = None, precision: str | None = None, seed: int | None = None) -> TrainResult:
+          jit: str | None = None, precision: str | None = None, seed: int | None = None,
+          max_memory: str | int | None = None) -> TrainResult:
     """Train ``spec`` on ``dataset``; returns the run folder, final metrics and history."""
     from zoo.data import load_dataset
     from zoo.plan.planner import plan_model
@@ -68,7 +69,9 @@ def train(spec: str, dataset: str = "mnist", recipe: str | Recipe | None = None,
     run_dir = Path(out) if out is not None else Path("runs") / f"{name}-{Path(str(dataset)).stem}-{datetime.now():%Y%m%d-%H%M%S}"
     state = _existing_state(run_dir, resume)
 
-    data = load_dataset(dataset, data_dir)
+    # max_memory bounds what the dataset's files may allocate; decode progress goes to stderr
+    data = load_dataset(dataset, data_dir, max_memory=max_memory,
+                        progress=lambda text: print(text, file=sys.stderr, flush=True))
     x_train, y_train = data.x_train, data.y_train
     if limit is not None:
         x_train, y_train = x_train[:limit], y_train[:limit]
