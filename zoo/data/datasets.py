@@ -223,6 +223,8 @@ def _given_file(name: str, known: Known, data_dir) -> tuple[str, str, Path, tupl
                              and not ((path / "meta").is_file() and (path / "train").is_file())):
         return None  # a folder to search in (an IDX folder is found by the search itself)
     found, label, kind, _ = _identify(path)
+    if found in KNOWN and found != name:
+        raise DataError(f"holds {KNOWN[found].label}, not {known.label}; use --dataset {found}", file=str(path))
     if kind == "images":
         if name != "cifar10":
             raise DataError(f"is an image folder, not {known.label}; train on it with --dataset {path} "
@@ -232,13 +234,13 @@ def _given_file(name: str, known: Known, data_dir) -> tuple[str, str, Path, tupl
         if name in ("cifar10", "cifar100"):
             raise DataError(f"is an .npz file; {known.label} is read from {known.wanted}", file=str(path))
         return known.label, kind, path, known.class_names
-    if found != name:
-        raise DataError(f"holds {KNOWN[found].label}, not {known.label}; use --dataset {found}", file=str(path))
     return label, kind, path, None if kind in ("cifar10", "cifar100") else known.class_names
 
 
 def _load_known(name: str, data_dir, download: bool, cache_dir, limits: Limits) -> Dataset:
     known = KNOWN[name]
+    if data_dir is not None and Path(data_dir).name in IDX_NAMES and _IDX in known.files:
+        data_dir = Path(data_dir).expanduser().parent  # one of the four IDX files: the set is in its folder
     given = _given_file(name, known, data_dir)
     if given is not None:
         label, kind, path, class_names = given
