@@ -370,15 +370,22 @@ def test_a_symlinked_path_reads_the_same_cache(synth, tmp_path, monkeypatch):
     assert len(list((tmp_path / "zoo_cache").glob("*.npz"))) == 1
 
 
-def test_decoding_says_what_it_does_and_where_the_cache_is(synth, tmp_path):
+def test_decoding_says_what_it_does_and_where_the_cache_is(synth, tmp_path, monkeypatch):
     synth.image_tar("pets.tar.gz")
+    monkeypatch.setattr("zoo.data.datasets.ANNOUNCE_FROM", 10)  # as if these 10 were the 60,000 of CIFAR-10
     said = []
     load_dataset("pets.tar.gz", progress=said.append)
     cached = next((tmp_path / "zoo_cache").glob("*.npz"))
-    assert said[:2] == ["reading the images in pets.tar.gz ...",
-                        "decoding 10 images from pets.tar.gz (only this once: they are cached)"]
+    assert said[0] == "decoding 10 images from pets.tar.gz (only this once: they are cached)"
     assert said[-1].startswith("decoded 10 images in ")
     assert said[-1].endswith(f" s; cached in {cached} ({size_text(cached.stat().st_size)}); later runs read that")
     again = []
     load_dataset("pets.tar.gz", progress=again.append)
     assert again == []
+
+
+def test_a_small_decode_says_only_where_the_cache_is(synth, tmp_path):
+    synth.image_dir("pics", per_class=(1, 1))
+    said = []
+    load_dataset("pics", progress=said.append)
+    assert len(said) == 1 and said[0].startswith("decoded 4 images in ")

@@ -39,6 +39,7 @@ CIFAR100 = (
     "tank telephone television tiger tractor train trout tulip turtle wardrobe whale willow_tree wolf woman worm"
 ).split()
 JPEG_COPY_LABEL = "CIFAR-10 (JPEG copy)"
+ANNOUNCE_FROM = 1000  # images: fewer decode in about a second, and need no word before they are done
 
 
 @dataclass(frozen=True)
@@ -188,10 +189,10 @@ def _read_images(name: str, label: str, path: Path, class_names, cache_dir, limi
         arrays, names = cached
     else:
         started = time.monotonic()
-        limits.say(f"reading the images in {source} ...")
         layout = layout or scan_tar(source, limits.budget)
         count = len(layout.train) + len(layout.test)
-        limits.say(f"decoding {count:,} images from {source} (only this once: they are cached)")
+        if count >= ANNOUNCE_FROM:
+            limits.say(f"decoding {count:,} images from {source} (only this once: they are cached)")
         arrays, names = decode(layout, limits), layout.class_names
         seconds = time.monotonic() - started
         if cache.save(where, arrays, names):
