@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 from zoo.data import DataError, load_dataset
+from zoo.data.archive import iter_tar
 from zoo.data.budget import Budget, parse_size, size_text
 from zoo.errors import ZooError
 
@@ -200,6 +201,36 @@ def test_tar_member_declaring_3_gib_is_refused_before_it_is_read():
     assert error_of("set.tar.gz", max_memory="1G") == (
         "set.tar.gz: member 'set/train/cat/big.png' needs 3.0 GiB in memory, over the memory budget of 1.0 GiB "
         "(max_memory 1G)")
+
+
+@pytest.mark.parametrize("kind", [tarfile.XHDTYPE, tarfile.GNUTYPE_LONGNAME])
+def test_a_pax_or_long_name_header_declaring_3_gib_is_refused(kind):
+    # tarfile itself would read such a header's data whole, before zoo sees a member
+    info = tarfile.TarInfo("././@Header")
+    info.type, info.size = kind, 3 << 30
+    with gzip.open("set.tar.gz", "wb") as handle:
+        handle.write(info.tobuf(format=tarfile.USTAR_FORMAT) + bytes(1024))
+    error, peak = peak_bytes_of_error("set.tar.gz")
+    assert error == ("set.tar.gz: a tar header asks to read 3.0 GiB of names or metadata at once (at most 1.0 MiB)")
+    assert peak < 4 << 20
+
+
+def peak_of_empty_members(count: int) -> int:
+    header = tarfile.TarInfo("set/notes/x.txt").tobuf(format=tarfile.USTAR_FORMAT)
+    with gzip.open("many.tar.gz", "wb", compresslevel=1) as handle:
+        handle.write(header * count + bytes(1024))
+    tracemalloc.start()
+    try:
+        assert sum(1 for _ in iter_tar("many.tar.gz", lambda parts: False)) == count
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_headers_of_members_already_read_are_not_kept():
+    # tarfile keeps a TarInfo (~450 bytes) per header it read: 4,000 empty members would add ~1.8 MB,
+    # and a few MB of .tar.gz can hold millions of them
+    assert peak_of_empty_members(4000) - peak_of_empty_members(40) < 256 << 10
 
 
 def test_tar_members_add_up(synth):

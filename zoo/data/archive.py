@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 from zoo.data.base import DataError, reason
-from zoo.data.budget import Budget
+from zoo.data.budget import Budget, size_text
 from zoo.safefile import open_regular
 
 TAR_SUFFIXES = (".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar")
@@ -48,14 +48,27 @@ def member_parts(member: tarfile.TarInfo, archive: str) -> tuple[str, ...]:
     return parts
 
 
-class _LastBlock:
-    """A read-only stream that remembers the last 512-byte block tarfile read: its header reads."""
+HEADER_CAP = 1 << 20  # bytes: a GNU long name or a pax header is never near this; tarfile would read any size
 
-    def __init__(self, stream):
+
+class _LastBlock:
+    """A read-only stream that remembers the last 512-byte block tarfile read: its header reads.
+
+    Reads over ``cap`` are refused: tarfile reads a long-name or pax header whole, at whatever
+    size its header declares, so outside a member's data the cap stays at HEADER_CAP.
+    """
+
+    def __init__(self, stream, archive: str):
         self.stream = stream
+        self.archive = archive
         self.last = None
+        self.cap = HEADER_CAP
 
     def read(self, size=-1):
+        if size is None or size < 0 or size > self.cap:
+            shown = "all" if size is None or size < 0 else size_text(size)
+            raise DataError(f"a tar header asks to read {shown} of names or metadata at once "
+                            f"(at most {size_text(self.cap)})", file=self.archive)
         data = self.stream.read(size)
         if size == tarfile.BLOCKSIZE:
             self.last = data
@@ -91,13 +104,16 @@ def iter_tar(archive: str, wanted: Callable[[tuple[str, ...]], bool],
     budget = budget or Budget.create()
     try:
         with open_regular(archive, DataError) as raw, _open_stream(raw) as stream:
-            tap = _LastBlock(stream)
+            tap = _LastBlock(stream, archive)
             with tarfile.open(fileobj=tap, mode="r:") as tar:
-                for member in tar:
+                while (member := tar.next()) is not None:
+                    tar.members.clear()  # tarfile keeps every header it read: millions of empty members add up
                     parts = member_parts(member, archive)
                     if member.isfile() and parts and wanted(parts):
                         budget.take(member.size, f"member {member.name!r}", file=archive)
+                        tap.cap = max(member.size, HEADER_CAP)
                         data = tar.extractfile(member).read(member.size)
+                        tap.cap = HEADER_CAP
                         if len(data) != member.size:
                             raise DataError(f"member {member.name!r} is truncated", file=archive)
                         yield parts, data
