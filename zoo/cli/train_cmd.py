@@ -31,7 +31,11 @@ def train(spec: str = typer.Argument(..., help="A zoo model name or a spec file.
                                                         "(default: half the available memory)."),
           out: Optional[Path] = typer.Option(None, "--out", "-o", help="Run folder (default: runs/NAME-DATASET-TIME)."),
           resume: bool = typer.Option(False, "--resume", help="Continue the run in --out from its last checkpoint."),
-          strategy: str = typer.Option("none", "--strategy", help="none, mirrored or multi-worker (TensorFlow)."),
+          strategy: str = typer.Option("none", "--strategy",
+                                       help="none, mirrored (TensorFlow), data-parallel (JAX; also multi-worker)."),
+          coordinator: Optional[str] = typer.Option(None, "--coordinator", help="HOST:PORT of process 0 (data-parallel)."),
+          num_processes: Optional[int] = typer.Option(None, "--num-processes", help="Processes in the run."),
+          process_id: Optional[int] = typer.Option(None, "--process-id", help="This process: 0 to N-1; 0 writes the run."),
           precision: Optional[str] = typer.Option(None, "--precision", help="float32, mixed_float16, mixed_bfloat16."),
           jit: Optional[str] = typer.Option(None, "--jit", help="auto, on or off."),
           quiet: bool = typer.Option(False, "--quiet", "-q", help="Plain log lines instead of progress bars.")) -> None:
@@ -40,6 +44,16 @@ def train(spec: str = typer.Argument(..., help="A zoo model name or a spec file.
 
     if resume and out is None:
         fail(ZooError("--resume needs --out RUN_DIR"))
+    from zoo.train import distribute, launch
+
+    try:  # several processes: this one runs as a supervised worker (one-line failures, prompt Ctrl-C)
+        cluster = distribute.cluster_from(coordinator, num_processes, process_id)
+    except ZooError as e:
+        fail(e)
+    if cluster is not None and not launch.is_child():
+        raise typer.Exit(launch.supervise(sys.argv[1:], cluster))
+    if cluster is not None:
+        launch.export(cluster)
     try:
         result = run(spec, dataset, recipe, epochs=epochs, batch_size=batch_size, limit=limit, test_limit=test_limit,
                      data_dir=data_dir, out=out, resume=resume, quiet=quiet, strategy=strategy,

@@ -32,8 +32,8 @@ def recompute_batch_norm(model: keras.Model, batches, count: int) -> int:
         for k in range(min(count, len(batches))):
             for layer in layers:
                 layer.momentum = k / (k + 1)  # k-th batch (0-based) gets weight 1/(k+1)
-            x, _ = batches[k]
-            model(x, training=True)
+            x = batches[k][0]
+            model(getattr(batches, "global_input", lambda v: v)(x), training=True)  # sharded: one global array
             used += 1
     finally:
         for layer, momentum in zip(layers, saved):

@@ -6,7 +6,6 @@ input normalisation) → fit, epoch by epoch → checkpoints, history, metrics, 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sys
 import time
@@ -19,7 +18,7 @@ from zoo.errors import ZooError
 from zoo.train.recipe import Recipe, load_recipe, with_overrides
 from zoo.train.rundir import plot_curves, write_history, write_json
 
-STRATEGIES = ("none", "mirrored", "multi-worker")
+from zoo.train.distribute import STRATEGIES, check as check_strategy  # noqa: F401  (STRATEGIES re-exported)
 
 
 class TrainingError(ZooError):
@@ -59,8 +58,7 @@ def train(spec: str, dataset: str = "mnist", recipe: str | Recipe | None = None,
     started = time.perf_counter()
     name, registry = resolve(spec)
     model_spec = registry.spec(name)
-    if strategy not in STRATEGIES:
-        raise TrainingError(f"unknown strategy {strategy!r} (expected one of: {', '.join(STRATEGIES)})")
+    check_strategy(strategy)  # before any work: a strategy this backend cannot run is one line
     if limit is not None and limit < 2:
         raise TrainingError(f"--limit must be at least 2 (got {limit})")
     recipe_name, recipe_obj = _recipe(recipe, model_spec.family)
@@ -92,23 +90,32 @@ def train(spec: str, dataset: str = "mnist", recipe: str | Recipe | None = None,
     if len(train_split.x) < 1:
         raise TrainingError("no training examples left after the validation split")
     n_train, n_val = len(train_split.x), len(val_split.x) if val_split else 0
-    effective_batch = min(recipe_obj.batch_size, n_train)
+    from zoo.train import distribute, shard
+
+    placement = distribute.place(strategy, distribute.cluster_from())
+    effective_batch = shard.global_batch(min(recipe_obj.batch_size, n_train), placement.replicas)
     aug = recipe_obj.augment
     start_epoch = state["epoch"] if state else 0
     train_batches = Batches(train_split, classes, effective_batch, train=True, seed=recipe_obj.seed,
                             crop_padding=aug.crop_padding, flip=aug.flip, epoch=start_epoch)
     val_batches = Batches(val_split, classes, effective_batch, train=False) if val_split else None
     test_batches = Batches(Split(x_test, y_test), classes, effective_batch, train=False)
+    placement.agree({"spec": model_spec.model_dump(mode="json"), "recipe": recipe_obj.model_dump(mode="json"),
+                     "data": [n_train, n_val, len(x_test), list(x_train.shape[1:])], "batch": effective_batch})
+    train_batches, val_batches, test_batches = (shard.shard(b, placement) for b in (train_batches, val_batches,
+                                                                                     test_batches))
 
     jit_on = system.jit_default(recipe_obj.jit)
     info = system.describe()
     previous_policy = keras.config.dtype_policy()
     keras.config.set_dtype_policy(recipe_obj.precision)
     try:
-        with _strategy_scope(strategy) as scope:
-            info["replicas"] = scope.num_replicas_in_sync if scope is not None else 1
+        with placement.scope():
+            info["replicas"] = placement.replicas
+            info["distribution"] = placement.record(shard.shard_sizes(train_batches, val_batches, test_batches))
+            run_dir, source_dir = placement.output_dir(run_dir), run_dir  # only process 0 writes the run folder
             if state:
-                model = _load_checkpoint(run_dir, state)
+                model = _load_checkpoint(source_dir, state)
                 history = list(state["history"])
             else:
                 keras.utils.set_random_seed(recipe_obj.seed)
@@ -143,6 +150,7 @@ def train(spec: str, dataset: str = "mnist", recipe: str | Recipe | None = None,
                        n_train, n_val, started, info)
     finally:
         keras.config.set_dtype_policy(previous_policy)
+        placement.release()
 
 
 def _recipe(recipe, family) -> tuple[str, Recipe]:
@@ -201,31 +209,11 @@ def _compile(model, recipe: Recipe, steps_per_epoch: int, jit_on: bool) -> None:
     from zoo.train.schedule import make_optimizer
 
     model.compile(optimizer=make_optimizer(recipe, steps_per_epoch),
-                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=recipe.label_smoothing),
-                  metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
+                  # Weighted, so that evaluation padding at weight 0 (zoo.train.shard) changes nothing.
+                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=recipe.label_smoothing,
+                                                            reduction="mean_with_sample_weight"),
+                  weighted_metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
                   jit_compile=jit_on, steps_per_execution=recipe.steps_per_execution)
-
-
-@contextlib.contextmanager
-def _strategy_scope(strategy: str):
-    if strategy == "none":
-        yield None
-        return
-    import keras
-
-    if keras.backend.backend() != "tensorflow":
-        raise TrainingError(f"--strategy {strategy} needs the TensorFlow backend (KERAS_BACKEND=tensorflow)")
-    import tensorflow as tf
-
-    if strategy == "mirrored":
-        # Every GPU on this host; without GPUs, every logical CPU device (two in the tests).
-        devices = [d.name for d in tf.config.list_logical_devices("GPU")] or \
-                  [d.name for d in tf.config.list_logical_devices("CPU")]
-        chosen = tf.distribute.MirroredStrategy(devices)
-    else:
-        chosen = tf.distribute.MultiWorkerMirroredStrategy()  # hosts and ranks come from TF_CONFIG
-    with chosen.scope():
-        yield chosen
 
 
 def _tensorboard(run_dir: Path) -> list:
