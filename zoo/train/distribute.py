@@ -28,6 +28,7 @@ ENV_COUNT = "KERAS_DISTRIBUTION_NUM_PROCESSES"
 ENV_INDEX = "KERAS_DISTRIBUTION_PROCESS_ID"
 ENV_TIMEOUT = "ZOO_DISTRIBUTION_TIMEOUT"  # seconds to wait for every process to join
 DEFAULT_TIMEOUT = 45  # with start-up, a lone worker gives up well inside a minute
+ENV_WORKER_DIR = "ZOO_WORKER_DIR"  # where processes other than 0 keep their outputs (default: nowhere)
 HEARTBEAT_SECONDS = 20  # a peer silent this long is taken as dead
 
 MULTI_WORKER_TF = ("--strategy multi-worker does not run on the TensorFlow backend with Keras 3: fit() hands "
@@ -176,7 +177,8 @@ class Placement:
             keras.distribution.set_distribution(None)
 
     def output_dir(self, run_dir):
-        """Process 0 writes the run folder; the others write to a scratch folder deleted at exit."""
+        """Process 0 writes the run folder; the others write to a scratch folder deleted at exit,
+        or, to inspect a replica, to ``$ZOO_WORKER_DIR/worker-N`` (kept)."""
         if self.writes_run_folder:
             return run_dir
         import atexit
@@ -184,6 +186,8 @@ class Placement:
         import tempfile
         from pathlib import Path
 
+        if os.environ.get(ENV_WORKER_DIR):
+            return Path(os.environ[ENV_WORKER_DIR]) / f"worker-{self.process_id}"
         scratch = Path(tempfile.mkdtemp(prefix=f"zoo-worker-{self.process_id}-"))
         atexit.register(shutil.rmtree, scratch, ignore_errors=True)
         return scratch
