@@ -23,7 +23,6 @@ from zoo.data.archive import iter_tar
 from zoo.data.budget import Budget, parse_size, size_text
 from zoo.errors import ZooError
 
-from .conftest import add_bytes
 
 
 def error_of(*args, **kwargs) -> str:
@@ -385,10 +384,21 @@ def test_data_dir_may_be_the_cifar_archive_or_the_jpeg_copy(synth):
         "cifar10-jpeg.tar.gz: class folders are c0, c1, ")
 
 
-def test_data_dir_holding_another_dataset_says_which():
+def test_data_dir_holding_another_dataset_says_which(synth):
     np.savez("mnist.npz", x=np.zeros(1))
     assert error_of("fashion_mnist", "mnist.npz", download=False) == (
         "mnist.npz: holds MNIST, not Fashion-MNIST; use --dataset mnist")
+    synth.cifar_dir("cifar-10-batches-py")
+    assert error_of("cifar100", "cifar-10-batches-py", download=False) == (
+        "cifar-10-batches-py: holds CIFAR-10, not CIFAR-100; use --dataset cifar10")
+    synth.image_tar("pets.tar.gz")
+    assert error_of("mnist", "pets.tar.gz", download=False) == (
+        "pets.tar.gz: is an image archive, not MNIST's files; train on it with --dataset pets.tar.gz")
+
+
+def test_data_dir_may_be_the_extracted_cifar_folder(synth):
+    expected = synth.cifar_dir("cifar-10-batches-py")
+    synth.check(load_dataset("cifar10", "cifar-10-batches-py", download=False), expected)
 
 
 def test_a_symlinked_path_reads_the_same_cache(synth, tmp_path, monkeypatch):

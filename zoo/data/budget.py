@@ -7,7 +7,6 @@ a few megabytes of deflated zeros cannot ask for gigabytes.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field

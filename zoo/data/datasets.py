@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib
 import os
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -22,114 +21,14 @@ from zoo.data.base import DataError, Dataset, label_classes, make_dataset, reaso
 from zoo.data.budget import DEFAULT_MAX_PIXELS, Budget, Limits, Progress, size_text
 from zoo.data.formats import IDX_NAMES, read_cifar, read_idx_set, read_npz
 from zoo.data.images import decode, scan_folder, scan_tar
+from zoo.data.known import (CIFAR10, CIFAR100, DIGITS, FASHION, IDX_FORM, JPEG_COPY_LABEL, KNOWN, KNOWN_DATASETS,
+                            Known, canonical, find, keras_datasets_dir, partial_idx, search_places)
 from zoo.safefile import check_regular
 
-__all__ = ["Dataset", "DataError", "load_dataset", "KNOWN_DATASETS", "keras_datasets_dir"]
-
-DIGITS = tuple(str(i) for i in range(10))
-FASHION = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
-CIFAR10 = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
-CIFAR100 = (
-    "apple aquarium_fish baby bear beaver bed bee beetle bicycle bottle bowl boy bridge bus butterfly camel "
-    "can castle caterpillar cattle chair chimpanzee clock cloud cockroach couch crab crocodile cup dinosaur "
-    "dolphin elephant flatfish forest fox girl hamster house kangaroo keyboard lamp lawn_mower leopard lion "
-    "lizard lobster man maple_tree motorcycle mountain mouse mushroom oak_tree orange orchid otter palm_tree "
-    "pear pickup_truck pine_tree plain plate poppy porcupine possum rabbit raccoon ray road rocket rose sea "
-    "seal shark shrew skunk skyscraper snail snake spider squirrel streetcar sunflower sweet_pepper table "
-    "tank telephone television tiger tractor train trout tulip turtle wardrobe whale willow_tree wolf woman worm"
-).split()
-JPEG_COPY_LABEL = "CIFAR-10 (JPEG copy)"
 ANNOUNCE_FROM = 1000  # images: fewer decode in about a second, and need no word before they are done
 
-
-@dataclass(frozen=True)
-class Known:
-    """Where a standard dataset may sit. ``files`` are (format, path relative to a search folder)."""
-
-    label: str
-    folders: tuple[str, ...]  # subfolders of each place that may hold the files, e.g. fashion-mnist/
-    files: tuple[tuple[str, str], ...]
-    wanted: str  # the file names to put there, for the not-found message
-    class_names: tuple[str, ...]
-    fallback: tuple[tuple[str, str], ...] = ()  # an unofficial copy used only when no official file is found
-
-
-_IDX = ("idx", ".")
-_IDX_WANTED = "the four IDX files " + ", ".join(IDX_NAMES)
-KNOWN = {
-    "mnist": Known("MNIST", ("mnist",), (("npz", "mnist.npz"), _IDX),
-                   f"mnist.npz or {_IDX_WANTED}", DIGITS),
-    "fashion_mnist": Known("Fashion-MNIST", ("fashion-mnist", "fashion_mnist"),
-                           (_IDX, ("npz", "fashion-mnist.npz"), ("npz", "fashion_mnist.npz")),
-                           f"{_IDX_WANTED} (Keras keeps them in fashion-mnist/) or fashion-mnist.npz", FASHION),
-    "cifar10": Known("CIFAR-10", ("cifar10", "cifar-10"),
-                     (("cifar10", "cifar-10-python.tar.gz"), ("cifar10", "cifar-10-batches-py"),
-                      ("cifar10", "cifar-10-batches-py-target/cifar-10-batches-py"),  # Keras 3's extraction
-                      ("cifar10", "cifar-10-batches-py.tar.gz")),  # older Keras's download name
-                     "cifar-10-python.tar.gz or its extracted cifar-10-batches-py/ "
-                     "(or the image-folder copy cifar10-jpeg.tar.gz or cifar10-jpeg/)", CIFAR10,
-                     fallback=(("images", "cifar10-jpeg.tar.gz"), ("images", "cifar10-jpeg"))),
-    "cifar100": Known("CIFAR-100", ("cifar100", "cifar-100"),
-                      (("cifar100", "cifar-100-python.tar.gz"), ("cifar100", "cifar-100-python"),
-                       ("cifar100", "cifar-100-python-target/cifar-100-python")),
-                      "cifar-100-python.tar.gz or its extracted cifar-100-python/", CIFAR100),
-}
-KNOWN_DATASETS = tuple(KNOWN)
-_ALIASES = {"cifar_10": "cifar10", "cifar_100": "cifar100", "fashionmnist": "fashion_mnist"}
-
-
-def keras_datasets_dir() -> Path:
-    """Where ``keras.datasets`` caches downloads: ``$KERAS_HOME/datasets``, else ``~/.keras/datasets``."""
-    home = os.environ.get("KERAS_HOME")
-    if not home:
-        base = os.path.expanduser("~")
-        home = os.path.join(base if os.access(base, os.W_OK) else "/tmp", ".keras")
-    return Path(home, "datasets")
-
-
-def _places(data_dir) -> list[tuple[str, Path | None]]:
-    """(description, folder) in search order; folder None when that place is not set."""
-    places = [(f"data_dir {data_dir}" if data_dir is not None else "data_dir (not given)",
-               Path(data_dir) if data_dir is not None else None)]
-    zoo_data = [p for p in os.environ.get("ZOO_DATA", "").split(os.pathsep) if p]
-    places += [(f"$ZOO_DATA {p}", Path(p)) for p in zoo_data] or [("$ZOO_DATA (not set)", None)]
-    places.append((f"the Keras cache {keras_datasets_dir()}", keras_datasets_dir()))
-    return places
-
-
-def _present(kind: str, path: Path) -> bool:
-    if kind == "idx":
-        return all((path / name).is_file() for name in IDX_NAMES)
-    if kind == "npz" or is_tar_name(path.name):
-        return path.is_file()
-    return path.is_dir()
-
-
-def _find(known: Known, places, files) -> tuple[str, Path] | None:
-    for _, place in places:
-        if place is None:
-            continue
-        for folder in (place, *(place / sub for sub in known.folders)):
-            for kind, rel in files:
-                if _present(kind, folder / rel):
-                    return kind, folder / rel
-    return None
-
-
-def _partial_idx(known: Known, places) -> list[str]:
-    """Folders holding some but not all four IDX files: worth naming in the error."""
-    notes = []
-    if _IDX not in known.files:
-        return notes
-    for _, place in places:
-        if place is None:
-            continue
-        for folder in (place, *(place / sub for sub in known.folders)):
-            have = [name for name in IDX_NAMES if (folder / name).is_file()]
-            if have:
-                missing = [name for name in IDX_NAMES if name not in have]
-                notes.append(f"{folder} has an incomplete IDX set (missing {', '.join(missing)})")
-    return notes
+__all__ = ["Dataset", "DataError", "load_dataset", "KNOWN_DATASETS", "keras_datasets_dir",
+           "CIFAR10", "CIFAR100", "DIGITS", "FASHION"]
 
 
 def _download(name: str, known: Known) -> tuple[Dataset | None, str]:
@@ -207,29 +106,22 @@ def _read_images(name: str, label: str, path: Path, class_names, cache_dir, limi
     return make_dataset(name, label, arrays, names, source)
 
 
-def _canonical(name_or_path) -> str | None:
-    if not isinstance(name_or_path, str) or "/" in name_or_path or os.sep in name_or_path:
-        return None
-    key = name_or_path.strip().lower().replace("-", "_")
-    key = _ALIASES.get(key, key)
-    return key if key in KNOWN else None
-
-
 def _given_file(name: str, known: Known, data_dir) -> tuple[str, str, Path, tuple[str, ...]] | None:
     """(label, format, path, class names) when ``data_dir`` is the dataset itself, not a folder holding it."""
     if data_dir is None:
         return None
     path = Path(data_dir).expanduser()
-    if not path.exists() or (path.is_dir() and not (path / "data_batch_1").is_file()
-                             and not ((path / "meta").is_file() and (path / "train").is_file())):
-        return None  # a folder to search in (an IDX folder is found by the search itself)
+    if not path.exists():
+        return None
     found, label, kind, _ = _identify(path)
+    if path.is_dir() and kind not in ("cifar10", "cifar100"):
+        return None  # a folder to search in (an IDX folder is found by the search itself)
     if found in KNOWN and found != name:
         raise DataError(f"holds {KNOWN[found].label}, not {known.label}; use --dataset {found}", file=str(path))
     if kind == "images":
         if name != "cifar10":
-            raise DataError(f"is an image folder, not {known.label}; train on it with --dataset {path} "
-                            f"instead of --dataset {name}", file=str(path))
+            raise DataError(f"is an image archive, not {known.label}'s files; train on it with --dataset {path}",
+                            file=str(path))
         return JPEG_COPY_LABEL, kind, path, known.class_names
     if kind == "npz":  # any .npz given for a known name is read as that dataset, with its classes
         if name in ("cifar10", "cifar100"):
@@ -240,17 +132,17 @@ def _given_file(name: str, known: Known, data_dir) -> tuple[str, str, Path, tupl
 
 def _load_known(name: str, data_dir, download: bool, cache_dir, limits: Limits) -> Dataset:
     known = KNOWN[name]
-    if data_dir is not None and Path(data_dir).name in IDX_NAMES and _IDX in known.files:
+    if data_dir is not None and Path(data_dir).name in IDX_NAMES and IDX_FORM in known.files:
         data_dir = Path(data_dir).expanduser().parent  # one of the four IDX files: the set is in its folder
     given = _given_file(name, known, data_dir)
     if given is not None:
         label, kind, path, class_names = given
         return _read(name, label, kind, path, class_names, cache_dir, limits)
-    places = _places(data_dir)
-    found = _find(known, places, known.files)
+    places = search_places(data_dir)
+    found = find(known, places, known.files)
     if found is not None:
         return _read(name, known.label, *found, known.class_names, cache_dir, limits)
-    found = _find(known, places, known.fallback)
+    found = find(known, places, known.fallback)
     if found is not None:
         return _read(name, JPEG_COPY_LABEL, *found, known.class_names, cache_dir, limits)
     failure = "download skipped (download=False)"
@@ -260,7 +152,7 @@ def _load_known(name: str, data_dir, download: bool, cache_dir, limits: Limits) 
             return dataset
         failure = f"Keras download failed ({why})"
     subfolders = " or ".join(f"{sub}/" for sub in known.folders)
-    notes = "".join(f"; {note}" for note in _partial_idx(known, places))
+    notes = "".join(f"; {note}" for note in partial_idx(known, places))
     raise DataError(f"{name}: no data found; looked in {', '.join(desc for desc, _ in places)} "
                     f"(each also in a {subfolders} subfolder) for {known.wanted}{notes}; {failure}")
 
@@ -281,7 +173,7 @@ def _identify(path: Path) -> tuple[str, str, str, tuple[str, ...] | None]:
         if (path / "meta").is_file() and (path / "train").is_file():
             return "cifar100", KNOWN["cifar100"].label, "cifar100", None
     elif lower.endswith(".npz"):
-        key = _canonical(base[:-4])
+        key = canonical(base[:-4])
         if key in ("mnist", "fashion_mnist"):
             return key, KNOWN[key].label, "npz", KNOWN[key].class_names
         return base[:-4], base[:-4], "npz", None
@@ -301,7 +193,7 @@ def _load_path(name_or_path, data_dir, cache_dir, limits: Limits) -> Dataset:
     text = os.fspath(name_or_path)
     path = Path(text).expanduser()
     if not path.exists() and "/" not in text and os.sep not in text:
-        places = _places(data_dir)
+        places = search_places(data_dir)
         tried = [place / f"{text}{suffix}" for _, place in places if place is not None
                  for suffix in ("", ".tar.gz", ".tgz", ".tar")]
         path = next((p for p in tried if p.exists()), path)
@@ -330,7 +222,7 @@ def load_dataset(name_or_path: str | os.PathLike, data_dir: str | os.PathLike | 
     Raises DataError (one line) when nothing is found or a file is corrupt, unsafe or too large.
     """
     limits = Limits(Budget.create(max_memory), max_pixels, progress)
-    name = _canonical(name_or_path)
+    name = canonical(name_or_path)
     if name is not None:
         return _load_known(name, data_dir, download, cache_dir, limits)
     return _load_path(name_or_path, data_dir, cache_dir, limits)
