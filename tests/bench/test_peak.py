@@ -23,6 +23,8 @@ def test_json_reports_measured_peak_and_mfu(invoke, tiny):  # noqa: F811
     peak = document["peak"]
     assert peak["size"] == 128 and set(peak["tflops"]) == {"float32", "bfloat16"}
     assert peak["tflops"]["float32"] > 0
+    # measured before and after the models; the higher is the peak
+    assert peak["tflops"]["float32"] == max(peak["before"]["float32"], peak["after"]["float32"])
     assert peak["tflops"]["bfloat16"] is None or peak["tflops"]["bfloat16"] > 0
     [run] = document["results"][0]["runs"]
     assert run["peak_source"] == "measured float32 matmul"

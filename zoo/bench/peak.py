@@ -61,6 +61,17 @@ def measure_peak(dtypes: tuple[str, ...] = PEAK_DTYPES, size: int | None = None,
             "tflops": tflops, "median_tflops": medians, "errors": errors}
 
 
+def combine(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """Two measurements (before and after the models) as one: the higher per dtype, both kept."""
+    def best(a, b):
+        return b if a is None else a if b is None else max(a, b)
+
+    tflops = {dtype: best(before["tflops"].get(dtype), after["tflops"].get(dtype)) for dtype in before["tflops"]}
+    return {**before, "tflops": tflops, "before": before["tflops"], "after": after["tflops"],
+            "method": before["method"] + "; measured before and after the models, the higher kept",
+            "errors": {**after["errors"], **before["errors"]}}
+
+
 def _time_matmul(n: int, dtype: str, repeats: int) -> list[float]:
     """TFLOP/s of each repeat: ``count`` back-to-back products, then one sync (devices run them in order)."""
     import keras

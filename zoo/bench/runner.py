@@ -98,7 +98,10 @@ def run_benchmark(name: str, *, log: Log | None = None, **options) -> dict[str, 
     """Benchmark one zoo model (name or spec file); keyword options as in :class:`Settings`."""
     settings = Settings(**options).check()
     target = prepare(name, settings)
-    return measure(target, settings, log, _measured_peak(settings, log))
+    before = _measured_peak(settings, log)
+    result = measure(target, settings, log)
+    _apply_measured_peak([result], settings, before, log)
+    return result
 
 
 def run_benchmarks(names: list[str], *, log: Log | None = None, **options) -> dict[str, Any]:
@@ -110,12 +113,13 @@ def run_benchmarks(names: list[str], *, log: Log | None = None, **options) -> di
     targets = [prepare(name, settings) for name in expand_names(names)]
     document = {"system": system.system_info(), "settings": _settings_dict(settings),
                 "load_average_before": system.load_average(), "results": []}
-    peak = _measured_peak(settings, log)
+    before = _measured_peak(settings, log)
+    for target in targets:
+        document["results"].append(measure(target, settings, log))
+        gc.collect()
+    peak = _apply_measured_peak(document["results"], settings, before, log)
     if peak is not None:
         document["peak"] = peak
-    for target in targets:
-        document["results"].append(measure(target, settings, log, peak))
-        gc.collect()
     document["load_average_after"] = system.load_average()
     return document
 
@@ -165,13 +169,26 @@ def _measured_peak(settings: Settings, log: Log | None) -> dict[str, Any] | None
     return measure_peak(dtypes_for(settings.precision), settings.peak_size)
 
 
-def measure(target: Target, settings: Settings, log: Log | None = None,
-            peak: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Run the benchmark, halving the batch on out-of-memory, and return the result record.
+def _apply_measured_peak(results: list[dict], settings: Settings, before: dict | None,
+                         log: Log | None) -> dict[str, Any] | None:
+    """With ``--peak auto``: measure again after the models, keep the higher of the two, set each run's MFU.
 
-    ``peak``: a :func:`zoo.bench.peak.measure_peak` document, the MFU denominator when no
-    ``--peak-tflops`` is given.
+    On a shared machine load comes and goes; a peak taken only once can fall in a busy moment
+    and leave the models above 100 % of it.
     """
+    if before is None:
+        return None
+    from zoo.bench.peak import apply_peak, combine
+
+    peak = combine(before, _measured_peak(settings, log))
+    for result in results:
+        apply_peak(result, settings.precision, measured=peak)
+    return peak
+
+
+def measure(target: Target, settings: Settings, log: Log | None = None) -> dict[str, Any]:
+    """Run the benchmark, halving the batch on out-of-memory, and return the result record (MFU with
+    ``--peak-tflops``; ``--peak auto`` fills it in afterwards)."""
     from zoo.bench.peak import apply_peak
 
     log = log or _quiet
@@ -188,7 +205,7 @@ def measure(target: Target, settings: Settings, log: Log | None = None,
     result["batch_size_requested"] = settings.batch_size
     result["notes"] = [*target.notes, *result["notes"],
                        *(f"out of memory at batch size {r['batch_size']}: halved" for r in retries)]
-    apply_peak(result, settings.precision, given=settings.peak_tflops, measured=peak)
+    apply_peak(result, settings.precision, given=settings.peak_tflops)
     return result
 
 
