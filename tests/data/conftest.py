@@ -7,6 +7,8 @@ import io
 import pickle
 import struct
 import tarfile
+import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -53,6 +55,43 @@ def py2_pickle(obj) -> bytes:
 def cifar_rows(images: np.ndarray) -> np.ndarray:
     """(N, 32, 32, 3) -> CIFAR's (N, 3072) rows: the red plane, then green, then blue, each row-major."""
     return images.transpose(0, 3, 1, 2).reshape(len(images), 3072)
+
+
+def npy_member(shape, dtype="uint8", data: bytes = b"") -> bytes:
+    """An .npy file: its header declares ``shape``; ``data`` follows (maybe far less than declared)."""
+    out = io.BytesIO()
+    np.lib.format.write_array_header_1_0(out, {"descr": np.dtype(dtype).str, "fortran_order": False,
+                                               "shape": tuple(shape)})
+    return out.getvalue() + data
+
+
+def write_npz(path, members: dict[str, bytes]) -> None:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for key, data in members.items():
+            zf.writestr(f"{key}.npy", data)
+
+
+def npz_of(arrays: dict) -> dict[str, bytes]:
+    members = {}
+    for key, value in arrays.items():
+        out = io.BytesIO()
+        np.save(out, value)
+        members[key] = out.getvalue()
+    return members
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A PNG that declares ``width`` x ``height`` grayscale pixels: signature, IHDR, an empty IDAT, IEND."""
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+
+
+def image_folder(synth, big: bytes, name="big.png"):
+    """A small grayscale image folder with one more file, ``big``, in train/cat/."""
+    synth.image_dir("pics", per_class=(1, 1), mode="L")
+    (synth.root / "pics" / "train" / "cat" / name).write_bytes(big)
 
 
 def add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:

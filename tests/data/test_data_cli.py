@@ -15,7 +15,7 @@ import pytest
 from tests.cli.test_errors import fails, runner
 from zoo.cli.main import app
 
-from .test_data_limits import image_folder, npy_member, npz_of, png_header, write_npz
+from .conftest import image_folder, npy_member, npz_of, png_header, write_npz
 
 CLI = "import sys; from zoo.cli.main import run; sys.argv[0] = 'zoo'; run()"
 

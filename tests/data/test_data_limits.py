@@ -7,13 +7,10 @@ from its header, so a test never allocates what the file asks for.
 from __future__ import annotations
 
 import gzip
-import io
 import os
 import struct
 import tarfile
 import tracemalloc
-import zipfile
-import zlib
 
 import numpy as np
 import pytest
@@ -22,6 +19,8 @@ from zoo.data import DataError, load_dataset
 from zoo.data.archive import iter_tar
 from zoo.data.budget import Budget, parse_size, size_text
 from zoo.errors import ZooError
+
+from .conftest import image_folder, npy_member, npz_of, png_header, write_npz
 
 
 
@@ -40,37 +39,6 @@ def peak_bytes_of_error(*args, **kwargs) -> tuple[str, int]:
         return error_of(*args, **kwargs), tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-
-
-def npy_member(shape, dtype="uint8", data: bytes = b"") -> bytes:
-    """An .npy file: its header declares ``shape``; ``data`` follows (maybe far less than declared)."""
-    out = io.BytesIO()
-    np.lib.format.write_array_header_1_0(out, {"descr": np.dtype(dtype).str, "fortran_order": False,
-                                               "shape": tuple(shape)})
-    return out.getvalue() + data
-
-
-def write_npz(path, members: dict[str, bytes]) -> None:
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        for key, data in members.items():
-            zf.writestr(f"{key}.npy", data)
-
-
-def npz_of(arrays: dict) -> dict[str, bytes]:
-    members = {}
-    for key, value in arrays.items():
-        out = io.BytesIO()
-        np.save(out, value)
-        members[key] = out.getvalue()
-    return members
-
-
-def png_header(width: int, height: int) -> bytes:
-    """A PNG that declares ``width`` x ``height`` grayscale pixels: signature, IHDR, an empty IDAT, IEND."""
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
 
 
 # -- sizes: parse, show, default budget -------------------------------------------------------------------
@@ -240,11 +208,6 @@ def test_tar_members_add_up(synth):
 
 
 # -- images: pixels per image, decompression bombs, the decoded array ---------------------------------------
-
-def image_folder(synth, big: bytes, name="big.png"):
-    synth.image_dir("pics", per_class=(1, 1), mode="L")
-    (synth.root / "pics" / "train" / "cat" / name).write_bytes(big)
-
 
 def test_a_12000_by_12000_png_is_refused_before_decoding(synth, tmp_path):
     image_folder(synth, png_header(12000, 12000))
