@@ -257,6 +257,18 @@ def test_a_fifo_named_like_an_image_is_refused(synth):
     assert error_of("pics") == "pics/train/cat/x.png: is a FIFO (named pipe), not a regular file"
 
 
+def test_a_socket_or_a_link_to_a_device_named_like_an_image_is_refused(synth):
+    import socket
+
+    synth.image_dir("pics", per_class=(1, 1))
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind("pics/train/cat/s.png")
+        assert error_of("pics") == "pics/train/cat/s.png: is a socket, not a regular file"
+    os.remove("pics/train/cat/s.png")
+    os.symlink("/dev/zero", "pics/test/dog/z.png")
+    assert error_of("pics") == "pics/test/dog/z.png: is a character device, not a regular file"
+
+
 def test_a_fifo_named_like_a_dataset_is_refused():
     os.mkfifo("data.npz")
     assert error_of("data.npz") == "data.npz: is a FIFO (named pipe), not a regular file"
