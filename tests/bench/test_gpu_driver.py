@@ -66,6 +66,9 @@ def test_the_gpu_stages_are_the_issue_s(driver, tmp_path):
     assert bench.args[:5] == ["bench", "resnet50", "-i", "224,224,3", "--precision"]
     assert "mixed_bfloat16" in bench.args and "auto" in bench.args
     assert sum(s.budget_s for s in stages.values()) <= 8 * 60 - 40  # 40 s left for installing the wheels
-    for stage in (vgg, cifar):
+    for stage, train_images in ((vgg, 60_000), (cifar, 50_000)):
         name, recipe = load_recipe(stage.args[stage.args.index("--recipe") + 1])
         assert recipe.precision == "mixed_bfloat16" and recipe.jit == "auto"
+        # one evaluation batch shape for XLA: the batch divides the validation slice and the 10,000 test images
+        validation = round(train_images * recipe.validation_split)
+        assert validation % recipe.batch_size == 0 and 10_000 % recipe.batch_size == 0, name
