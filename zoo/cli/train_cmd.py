@@ -29,6 +29,11 @@ def train(spec: str = typer.Argument(..., help="A zoo model name or a spec file.
           max_memory: Optional[str] = typer.Option(None, "--max-memory",
                                                    help="Most memory the dataset may take, e.g. 4G "
                                                         "(default: half the available memory)."),
+          cache: str = typer.Option("auto", "--cache", help="Image folders / .tar: auto (stream when over the "
+                                                             "memory budget), memory, or none (always stream)."),
+          input_size: Optional[int] = typer.Option(None, "--input-size",
+                                                   help="Streamed images: train on random resized crops of this "
+                                                        "size, evaluate on centre crops."),
           out: Optional[Path] = typer.Option(None, "--out", "-o", help="Run folder (default: runs/NAME-DATASET-TIME)."),
           resume: bool = typer.Option(False, "--resume", help="Continue the run in --out from its last checkpoint."),
           strategy: str = typer.Option("none", "--strategy",
@@ -57,7 +62,8 @@ def train(spec: str = typer.Argument(..., help="A zoo model name or a spec file.
     try:
         result = run(spec, dataset, recipe, epochs=epochs, batch_size=batch_size, limit=limit, test_limit=test_limit,
                      data_dir=data_dir, out=out, resume=resume, quiet=quiet, strategy=strategy,
-                     precision=precision, jit=jit, max_memory=max_memory)
+                     precision=precision, jit=jit, max_memory=max_memory,
+                     cache=cache, input_size=input_size)
     except Interrupted as e:
         print(f"interrupted: {e.line_text()}", file=sys.stderr)
         raise typer.Exit(130)

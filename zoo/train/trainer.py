@@ -49,7 +49,7 @@ def train(spec: str, dataset: str = "mnist", recipe: str | Recipe | None = None,
           data_dir: str | None = None, out: str | Path | None = None, resume: bool = False,
           quiet: bool = True, strategy: str = "none", precise_bn_batches: int | None = None,
           jit: str | None = None, precision: str | None = None, seed: int | None = None,
-          max_memory: str | int | None = None) -> TrainResult:
+          max_memory: str | int | None = None, cache: str = "auto", input_size: int | None = None) -> TrainResult:
     """Train ``spec`` on ``dataset``; returns the run folder, final metrics and history."""
     from zoo.data import load_dataset
     from zoo.plan.planner import plan_model
@@ -68,8 +68,13 @@ def train(spec: str, dataset: str = "mnist", recipe: str | Recipe | None = None,
     state = _existing_state(run_dir, resume)
 
     # max_memory bounds what the dataset's files may allocate; decode progress goes to stderr
-    data = load_dataset(dataset, data_dir, max_memory=max_memory,
-                        progress=lambda text: print(text, file=sys.stderr, flush=True))
+    from zoo.data import stream  # image folders over the memory budget (or --cache none) are read lazily
+
+    if stream.should_stream(Path(str(dataset)), cache, input_size, max_memory):
+        data = stream.open_stream(dataset, input_size, seed=recipe_obj.seed)
+    else:
+        data = load_dataset(dataset, data_dir, max_memory=max_memory,
+                            progress=lambda text: print(text, file=sys.stderr, flush=True))
     x_train, y_train = data.x_train, data.y_train
     if limit is not None:
         x_train, y_train = x_train[:limit], y_train[:limit]
@@ -104,6 +109,7 @@ def train(spec: str, dataset: str = "mnist", recipe: str | Recipe | None = None,
                      "data": [n_train, n_val, len(x_test), list(x_train.shape[1:])], "batch": effective_batch})
     train_batches, val_batches, test_batches = (shard.shard(b, placement) for b in (train_batches, val_batches,
                                                                                      test_batches))
+    stream.prefetch(train_batches, val_batches, test_batches)  # lazy images: decode in threads, bounded queue
 
     jit_on = system.jit_default(recipe_obj.jit)
     info = system.describe()
