@@ -74,6 +74,22 @@ def test_a_decompression_bomb_npz_and_max_memory():
           "(max_memory 2G)")
 
 
+def test_under_ulimit_v_the_default_budget_refuses_a_3_gib_npz():
+    # the probe's setting: a 2 GiB address-space limit; half of what is left is the default budget
+    import re
+    import resource
+
+    write_npz("bomb.npz", {"x_train": npy_member((3 * 1024, 1024, 1024), data=bytes(16)),
+                           **npz_of({"y_train": np.zeros(3, np.uint8), "x_test": np.zeros((1, 2, 2), np.uint8),
+                                     "y_test": np.zeros(1, np.uint8)})})
+    limit = lambda: resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))  # noqa: E731
+    done = subprocess.run([sys.executable, "-c", CLI, *train("--dataset", "bomb.npz")], capture_output=True,
+                          text=True, timeout=120, preexec_fn=limit)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert re.fullmatch(r"error: bomb.npz: x_train \(3072x1024x1024 uint8\) needs 3.0 GiB in memory, over the memory "
+                        r"budget of \d+ MiB \(half the available memory; --max-memory changes it\)\n", done.stderr)
+
+
 def test_a_bad_max_memory():
     fails(train("--max-memory", "lots"), "max_memory: expected a size such as 4G, 512M or a number of bytes (got 'lots')")
 

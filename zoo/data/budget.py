@@ -80,9 +80,24 @@ def _cgroup_room() -> int | None:
     return None
 
 
+def _address_space_room() -> int | None:
+    """What ``ulimit -v`` (RLIMIT_AS) still allows this process; None when unlimited."""
+    try:
+        import resource
+
+        limit = resource.getrlimit(resource.RLIMIT_AS)[0]
+        if limit == resource.RLIM_INFINITY:
+            return None
+        with open("/proc/self/status", encoding="ascii") as handle:
+            size = next(int(line.split()[1]) * 1024 for line in handle if line.startswith("VmSize:"))
+        return max(limit - size, 0)
+    except (ImportError, OSError, ValueError, StopIteration):
+        return None
+
+
 def available_memory() -> int:
-    """Bytes this process could still allocate: MemAvailable, lowered by a cgroup limit."""
-    found = [v for v in (_meminfo_available(), _cgroup_room()) if v is not None]
+    """Bytes this process could still allocate: MemAvailable, lowered by a cgroup limit or ``ulimit -v``."""
+    found = [v for v in (_meminfo_available(), _cgroup_room(), _address_space_room()) if v is not None]
     return min(found) if found else _FALLBACK_AVAILABLE
 
 
