@@ -1,13 +1,14 @@
 """Image folders and uncompressed ``.tar`` archives read lazily, for datasets larger than memory.
 
-``LazyImages`` stands in for the uint8 (N, S, S, C) array of an in-memory dataset: indexing with a
+``LazyImages`` stands in for the uint8 (N, H, W, C) array of an in-memory dataset: indexing with a
 slice or an index array gives another lazy view (nothing decoded); ``np.asarray``, ``astype`` or
-``reshape`` decode just those images, from their files, at ``S x S``. Training views take a random
-resized crop (8%–100% of the area, aspect 3/4–4/3) and a random flip, like ImageNet training;
-evaluation views resize the shorter side to ``S / 0.875`` and take the centre crop. The trainer's
-batches then decode one batch at a time, in Keras ``PyDataset`` worker threads with a bounded queue
-(``prefetch``), so memory holds a few batches, not the dataset. Pillow releases the GIL while decoding.
-"""
+``reshape`` decode just those images, from their files. Without ``--input-size`` images are used as
+they are (one size, as in memory, and the recipe's augmentation applies). With ``--input-size S``,
+as for ImageNet: training views take a random resized crop (8%–100% of the area, aspect 3/4–4/3) to
+S x S and a random flip; evaluation views resize the shorter side to ``S / 0.875`` and take the centre
+crop. The trainer's batches decode one batch at a time, in Keras ``PyDataset`` worker threads with a
+bounded queue (``prefetch``), so memory holds a few batches, not the dataset. Pillow releases the GIL
+while decoding."""
 
 from __future__ import annotations
 
@@ -46,16 +47,17 @@ class LazyImages:
     ndim = 4
     dtype = np.dtype(np.uint8)
 
-    def __init__(self, items: tuple[Image, ...], size: int, channels: int, train: bool, seed: int = 0,
-                 index: np.ndarray | None = None):
+    def __init__(self, items: tuple[Image, ...], size: tuple[int, int], channels: int, train: bool, *,
+                 crop: bool, seed: int = 0, index: np.ndarray | None = None):
         self.items, self.size_px, self.channels, self.train, self.seed = items, size, channels, train, seed
+        self.crop = crop  # False: images are used at their own size (which must be the first one's)
         self.index = np.arange(len(items)) if index is None else index
         self._draws = 0  # counts training decodes: each gets fresh crops, reproducibly from the seed
         self._lock = threading.Lock()
 
     @property
     def shape(self) -> tuple[int, int, int, int]:
-        return (len(self.index), self.size_px, self.size_px, self.channels)
+        return (len(self.index), *self.size_px, self.channels)
 
     @property
     def size(self) -> int:
@@ -67,7 +69,8 @@ class LazyImages:
     def __getitem__(self, key):
         if isinstance(key, (int, np.integer)):
             return self._decode(self.index[[int(key)]])[0]
-        return LazyImages(self.items, self.size_px, self.channels, self.train, self.seed, self.index[key])
+        return LazyImages(self.items, self.size_px, self.channels, self.train, crop=self.crop, seed=self.seed,
+                          index=self.index[key])
 
     def __array__(self, dtype=None, copy=None):
         out = self._decode(self.index)
@@ -81,20 +84,23 @@ class LazyImages:
 
     def for_evaluation(self) -> LazyImages:
         """The same images with evaluation's centre crop (a validation split is cut from the training set)."""
-        return LazyImages(self.items, self.size_px, self.channels, False, self.seed, self.index)
+        return LazyImages(self.items, self.size_px, self.channels, False, crop=self.crop, seed=self.seed,
+                          index=self.index)
 
     def _decode(self, ids: np.ndarray) -> np.ndarray:
         with self._lock:
             draw, self._draws = self._draws, self._draws + 1
-        rng = np.random.default_rng([self.seed, draw]) if self.train else None
-        out = np.empty((len(ids), self.size_px, self.size_px, self.channels), np.uint8)
+        rng = np.random.default_rng([self.seed, draw]) if self.train and self.crop else None
+        out = np.empty((len(ids), *self.size_px, self.channels), np.uint8)
         for row, i in enumerate(ids):
-            out[row] = load_image(self.items[int(i)], self.size_px, self.channels, rng)
+            out[row] = load_image(self.items[int(i)], self.size_px, self.channels, rng, crop=self.crop)
         return out
 
 
-def load_image(item: Image, size: int, channels: int, rng: np.random.Generator | None) -> np.ndarray:
-    """One image as uint8 (size, size, channels): a random resized crop and flip with ``rng``, else centre crop."""
+def load_image(item: Image, size: tuple[int, int], channels: int, rng: np.random.Generator | None, *,
+               crop: bool = True) -> np.ndarray:
+    """One image as uint8 (H, W, channels) for ``size`` (H, W): with ``crop``, a random resized crop and
+    flip when ``rng`` is given, else the centre crop; without, the image as it is (its size checked)."""
     from PIL import Image as PILImage
 
     data = _read(item)
@@ -102,23 +108,28 @@ def load_image(item: Image, size: int, channels: int, rng: np.random.Generator |
         with _open_image(data, item, DEFAULT_MAX_PIXELS) as image:
             image = image.convert("L" if channels == 1 else "RGB")
             width, height = image.size
-            if rng is not None:
+            side = size[0]
+            if not crop:
+                if (height, width) != tuple(size):
+                    raise DataError(f"image is {width}x{height}, the first is {size[1]}x{size[0]}; give "
+                                    f"--input-size to crop every image to one size", file=item.file, path=item.member)
+            elif rng is not None:
                 box = _random_box(width, height, rng)
-                image = image.resize((size, size), PILImage.BILINEAR, box=box)
+                image = image.resize((side, side), PILImage.BILINEAR, box=box)
                 if rng.random() < 0.5:
                     image = image.transpose(PILImage.FLIP_LEFT_RIGHT)
             else:
-                scale = size / EVAL_CROP / min(width, height)
-                resized = image.resize((max(size, round(width * scale)), max(size, round(height * scale))),
+                scale = side / EVAL_CROP / min(width, height)
+                resized = image.resize((max(side, round(width * scale)), max(side, round(height * scale))),
                                        PILImage.BILINEAR)
-                left, top = (resized.width - size) // 2, (resized.height - size) // 2
-                image = resized.crop((left, top, left + size, top + size))
+                left, top = (resized.width - side) // 2, (resized.height - side) // 2
+                image = resized.crop((left, top, left + side, top + side))
             pixels = np.asarray(image, np.uint8)
     except DataError:
         raise
     except Exception as error:  # truncated or corrupt data
         raise DataError(f"not a readable image ({reason(error)})", file=item.file, path=item.member) from error
-    return pixels.reshape(size, size, channels)
+    return pixels.reshape(*size, channels)
 
 
 def _random_box(width: int, height: int, rng: np.random.Generator) -> tuple[float, float, float, float]:
@@ -208,16 +219,17 @@ def open_stream(path: str | os.PathLike, input_size: int | None = None, seed: in
     first = layout.train[0]
     with _open_image(_read(first), first, DEFAULT_MAX_PIXELS) as image:
         channels = 1 if image.mode in GRAY_MODES else 3
-        size = input_size or min(image.size)
-    if size < 8:
-        raise DataError(f"--input-size must be at least 8 (got {size})")
+        size = (input_size, input_size) if input_size else (image.size[1], image.size[0])
+    if input_size is not None and input_size < 8:
+        raise DataError(f"--input-size must be at least 8 (got {input_size})")
+    crop = input_size is not None
     classes = len(layout.class_names)
     y_train = check_labels(np.array([e.label for e in layout.train]), len(layout.train), classes, str(path), "train")
     y_test = check_labels(np.array([e.label for e in layout.test]), len(layout.test), classes, str(path), "test")
     name = path.name[:-4] if path.name.lower().endswith(".tar") else path.name
     # A grayscale first image means a grayscale set; colour images met later are converted to gray.
-    return Dataset(name, name, LazyImages(layout.train, size, channels, train=True, seed=seed), y_train,
-                   LazyImages(layout.test, size, channels, train=False), y_test, layout.class_names, str(path))
+    return Dataset(name, name, LazyImages(layout.train, size, channels, True, crop=crop, seed=seed), y_train,
+                   LazyImages(layout.test, size, channels, False, crop=crop), y_test, layout.class_names, str(path))
 
 
 def prefetch(*batches) -> None:
