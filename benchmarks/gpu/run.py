@@ -47,9 +47,10 @@ class Stage:
 def cifar_model(cwd: Path) -> tuple[str, list[str]]:
     """resnet18_cifar where this zoo has it, else resnet20 (the older CIFAR ResNet)."""
     code = "import zoo, sys; sys.stdout.write(' '.join(zoo.list_models('resnet18_cifar')))"
-    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                           cwd=cwd).stdout
-    if "resnet18_cifar" in found.split():
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=cwd)
+    if found.returncode != 0:  # zoo does not import: keep the intended model; the stage will say what broke
+        return "resnet18_cifar", [f"could not list the zoo's models: {found.stderr.strip()[-300:]}"]
+    if "resnet18_cifar" in found.stdout.split():
         return "resnet18_cifar", []
     return "resnet20", ["resnet18_cifar is not in this zoo: resnet20 instead"]
 
@@ -137,6 +138,8 @@ def run_stage(stage: Stage, env: dict[str, str], cwd: Path) -> dict:
         record.update(train_outcome(stage, wall_s, timed_out))
     else:
         record.update(bench_outcome(stdout))
+        if timed_out:
+            record["outcome"] = "over budget"
     return record
 
 
