@@ -72,3 +72,5 @@ def test_the_gpu_stages_are_the_issue_s(driver, tmp_path):
         # one evaluation batch shape for XLA: the batch divides the validation slice and the 10,000 test images
         validation = round(train_images * recipe.validation_split)
         assert validation % recipe.batch_size == 0 and 10_000 % recipe.batch_size == 0, name
+        steps = (train_images - validation) // recipe.batch_size
+        assert steps % recipe.steps_per_execution == 0 and recipe.steps_per_execution > 1, name
