@@ -176,3 +176,36 @@ def test_peak_memory_is_flat_as_the_folder_grows(tmp_path):
                                  "--out", str(tmp_path / f"run{n}"), "--quiet"])
         print(f"{n} images: peak RSS {peaks[n][0]:.0f} MB, {peaks[n][1]:.0f} s")
     assert abs(peaks[large_n][0] - peaks[small_n][0]) <= 0.10 * peaks[small_n][0]
+
+
+@pytest.mark.slow
+def test_streaming_throughput_against_the_in_memory_path(tmp_path):
+    """Prints decoded images/s (no timed assertion): one decode into memory, then batches from memory,
+    then streamed batches (random resized crops) in one thread and in the prefetch workers."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from zoo.data.stream import WORKERS, prefetch
+    from zoo.train.pipeline import Batches, Split
+
+    n = int(os.environ.get("ZOO_STREAM_THROUGHPUT", "4000"))
+    side = int(os.environ.get("ZOO_STREAM_SIDE", "40"))  # generated JPEGs are side x side; crops 0.8 x side
+    folder = make_folder(tmp_path / "set", n, 100, size=side, suffix=".jpg")
+
+    def rate(run) -> float:
+        started = time.perf_counter()
+        count = run()
+        return count / (time.perf_counter() - started)
+
+    memory = load_dataset(folder, cache_dir=tmp_path / "cache")
+    decode = rate(lambda: len(load_dataset(folder, cache_dir=tmp_path / "cache2").x_train) + 100)
+    in_memory = Batches(Split(memory.x_train, memory.y_train), 4, 64, train=True)
+    from_memory = rate(lambda: sum(len(in_memory[i][0]) for i in range(len(in_memory))))
+    lazy = open_stream(folder, side * 4 // 5)
+    streamed = Batches(Split(lazy.x_train, lazy.y_train), 4, 64, train=True)
+    prefetch(streamed)
+    one_thread = rate(lambda: sum(len(streamed[i][0]) for i in range(len(streamed))))
+    with ThreadPoolExecutor(WORKERS) as pool:
+        workers = rate(lambda: sum(len(b[0]) for b in pool.map(streamed.__getitem__, range(len(streamed)))))
+    print(f"\n{n} JPEGs {side}x{side}: decode into memory {decode:.0f} img/s; batches from memory "
+          f"{from_memory:.0f} img/s; streamed {side * 4 // 5}-pixel crops, 1 thread {one_thread:.0f} img/s, {WORKERS} threads {workers:.0f} img/s")
+    assert streamed[0][0].shape == (64, side * 4 // 5, side * 4 // 5, 3)
