@@ -27,6 +27,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 RECIPES = HERE / "recipes.yaml"
+VGG16 = f"{HERE / 'specs.yaml'}:vgg16_he"  # VGG-16 with He-normal init: the default Glorot stalls without batch norm
 LOG_TAIL = 4000  # characters of a stage's output kept in its JSON
 
 
@@ -62,7 +63,7 @@ def full_stages(data_dir: str, work: Path) -> list[Stage]:
     """
     cifar, notes = cifar_model(work)
     return [
-        train_stage("vgg16_mnist", "vgg16", "mnist", f"{RECIPES}:gpu_vgg16_mnist", data_dir, work,
+        train_stage("vgg16_mnist", VGG16, "mnist", f"{RECIPES}:gpu_vgg16_mnist", data_dir, work,
                     budget_s=100, target=0.99),
         train_stage("cifar10", cifar, "cifar10", f"{RECIPES}:gpu_resnet_cifar", data_dir, work,
                     budget_s=240, target=0.93, notes=notes),

@@ -57,14 +57,20 @@ def test_a_stage_over_budget_still_writes_how_far_it_got(driver, tmp_path):
 
 
 def test_the_gpu_stages_are_the_issue_s(driver, tmp_path):
+    import zoo
     from zoo.train.recipe import load_recipe
 
     stages = {s.name: s for s in driver.full_stages("/data", tmp_path)}
     vgg, cifar, bench = stages["vgg16_mnist"], stages["cifar10"], stages["resnet50_bench"]
-    assert vgg.args[:4] == ["train", "vgg16", "--dataset", "mnist"] and vgg.target == 0.99
+    assert vgg.args[1].endswith("benchmarks/gpu/specs.yaml:vgg16_he") and vgg.target == 0.99
+    assert vgg.args[2:4] == ["--dataset", "mnist"]
     assert cifar.args[1:4] == ["resnet18_cifar", "--dataset", "cifar10"] and cifar.target == 0.93
     assert bench.args[:5] == ["bench", "resnet50", "-i", "224,224,3", "--precision"]
     assert "mixed_bfloat16" in bench.args and "auto" in bench.args
+    # vgg16_he is the paper's VGG-16 (same layers, counts and MACs), only its initialiser differs
+    ours, paper = (zoo.count(name, (28, 28, 1), 10) for name in (vgg.args[1], "vgg16"))
+    assert [ours[k] for k in ("params", "macs", "depth", "adapted")] == \
+        [paper[k] for k in ("params", "macs", "depth", "adapted")]
     assert sum(s.budget_s for s in stages.values()) <= 8 * 60 - 40  # 40 s left for installing the wheels
     for stage, train_images in ((vgg, 60_000), (cifar, 50_000)):
         name, recipe = load_recipe(stage.args[stage.args.index("--recipe") + 1])
