@@ -69,6 +69,8 @@ def train(spec: str = typer.Argument(..., help="A zoo model name or a spec file.
         raise typer.Exit(130)
     except ZooError as e:
         fail(e)
+    if cluster is not None and cluster.process_id != 0:
+        return  # process 0 reports the run; the others wrote none
     from zoo.cli.render import out as console
     from zoo.train.report import run_table
 

@@ -61,6 +61,7 @@ def supervise(argv: list[str], cluster: Cluster) -> int:
                                            delete=False, encoding="utf-8")
     leader = cluster.process_id == 0
     child = subprocess.Popen([sys.executable, "-m", "zoo.cli", *argv], env=env, start_new_session=True,
+                             preexec_fn=_die_with_parent,
                              stdout=None if leader else subprocess.DEVNULL, stderr=subprocess.PIPE,
                              text=True, errors="replace")
     stopped_by: list[str] = []
@@ -107,6 +108,16 @@ def _pump(stream, log_file, leader: bool, errors: list[str]) -> None:
         elif leader and not crashed and not _NOISE.match(line):
             sys.stderr.write(line)
             sys.stderr.flush()
+
+
+def _die_with_parent() -> None:
+    """In the child: a killed supervisor (even SIGKILL) takes its worker along (Linux; elsewhere a no-op)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _terminate(child: subprocess.Popen) -> None:

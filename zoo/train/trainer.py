@@ -120,6 +120,7 @@ def train(spec: str, dataset: str = "mnist", recipe: str | Recipe | None = None,
             info["replicas"] = placement.replicas
             info["distribution"] = placement.record(shard.shard_sizes(train_batches, val_batches, test_batches))
             run_dir, source_dir = placement.output_dir(run_dir), run_dir  # only process 0 writes the run folder
+            keras.utils.set_random_seed(recipe_obj.seed)  # before a load too: replicas must build identical values
             if state:
                 model = _load_checkpoint(source_dir, state)
                 history = list(state["history"])
