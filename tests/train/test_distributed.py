@@ -218,3 +218,56 @@ def test_two_processes_train_like_one(tmp_path):
     theirs = zoo.load_model(tmp_path / "workers" / "worker-1" / "model.keras").get_weights()
     for a, b in zip(ours, theirs, strict=True):
         np.testing.assert_array_equal(a, b)  # the replicas ended bit-identical
+
+
+def _tiny_pair(tiny_spec, mnist_dir, out, extra=((), ()), env=None) -> list[tuple[int, str]]:
+    """Two supervised workers of a tiny run; (exit status, stderr) for processes 0 and 1."""
+    port = free_port()
+    procs = [_worker([str(tiny_spec), "--data-dir", str(mnist_dir), "--out", str(out), "--recipe", "mnist_fast",
+                      "-b", "64", "--quiet", "--strategy", "data-parallel", "--coordinator", f"127.0.0.1:{port}",
+                      "--num-processes", "2", "--process-id", str(i), *extra[i]], env or _jax_env()) for i in (0, 1)]
+    errs = [p.communicate(timeout=600)[1] for p in procs]
+    return [(p.returncode, err) for p, err in zip(procs, errs)]
+
+
+@pytest.mark.slow
+def test_mismatched_workers_stop_in_one_line_and_a_run_resumes(tiny_spec, mnist_dir, tmp_path):
+    out = tmp_path / "run"
+    ends = _tiny_pair(tiny_spec, mnist_dir, tmp_path / "bad", ((), ("--limit", "320")))
+    for code, err in ends:
+        assert code == 2
+        assert err.strip() == ("error: process 1 trains a different spec, recipe or dataset than process 0 "
+                               "(the same command must run on every process)")
+    assert not (tmp_path / "bad").exists()
+
+    first = _tiny_pair(tiny_spec, mnist_dir, out, (("-e", "1"), ("-e", "1")))
+    assert [code for code, _ in first] == [0, 0], first
+    assert (out / "metrics.json").exists()
+    resumed = _tiny_pair(tiny_spec, mnist_dir, out, (("-e", "2", "--resume"), ("-e", "2", "--resume")))
+    assert [code for code, _ in resumed] == [0, 0], resumed
+    rows = (out / "history.csv").read_text().splitlines()[1:]
+    assert [r.split(",")[0] for r in rows] == ["1", "2"]
+
+
+@pytest.mark.slow
+def test_a_killed_peer_stops_the_others_in_one_line(tiny_spec, mnist_dir, tmp_path):
+    out = tmp_path / "run"
+    port = free_port()
+    procs = [_worker([str(tiny_spec), "--data-dir", str(mnist_dir), "--out", str(out), "--recipe", "mnist_fast",
+                      "-b", "32", "-e", "200", "--quiet", "--strategy", "data-parallel", "--coordinator",
+                      f"127.0.0.1:{port}", "--num-processes", "2", "--process-id", str(i)], _jax_env()) for i in (0, 1)]
+    deadline = time.perf_counter() + 300
+    while not (out / "checkpoints" / "state.json").exists():  # epoch 1 is done: training is under way
+        assert time.perf_counter() < deadline and procs[0].poll() is None, procs[0].communicate()[1]
+        time.sleep(0.5)
+    procs[1].kill()  # SIGKILL: the supervisor cannot tell anyone; its worker dies with it
+    killed = time.perf_counter()
+    _, stderr = procs[0].communicate(timeout=120)
+    procs[1].communicate()
+    assert time.perf_counter() - killed < 60
+    assert procs[0].returncode == 2
+    last = stderr.strip().splitlines()[-1]
+    assert re.fullmatch(r"error: process 0 of 2: a peer process stopped or became unreachable, so training "
+                        r"stopped; worker log \S+\.log", last), stderr[-2000:]
+    assert "Traceback" not in stderr
+    assert (out / "checkpoints" / "state.json").exists()  # the last full epoch is kept
