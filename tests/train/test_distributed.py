@@ -271,3 +271,20 @@ def test_a_killed_peer_stops_the_others_in_one_line(tiny_spec, mnist_dir, tmp_pa
                         r"stopped; worker log \S+\.log", last), stderr[-2000:]
     assert "Traceback" not in stderr
     assert (out / "checkpoints" / "state.json").exists()  # the last full epoch is kept
+
+
+@pytest.mark.skipif(os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow", reason="TensorFlow backend only")
+def test_mirrored_on_a_plain_cpu_says_it_has_one_replica(tiny_spec, mnist_dir, tmp_path):
+    import tensorflow as tf
+
+    if len(tf.config.list_logical_devices("CPU")) != 1 or tf.config.list_logical_devices("GPU"):
+        pytest.skip("this process's TensorFlow already has several devices")
+    out = tmp_path / "run"
+    result = runner.invoke(app, ["train", str(tiny_spec), "--data-dir", str(mnist_dir), "--out", str(out), "-e", "1",
+                                 "--limit", "128", "--test-limit", "64", "--strategy", "mirrored", "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert "note: --strategy mirrored found one device (/device:CPU:0): " \
+           "training on 1 replica" in result.stderr
+    distribution = json.loads((out / "config.json").read_text())["device"]["distribution"]
+    assert distribution["strategy"] == "mirrored" and distribution["replicas"] == 1
+    assert distribution["devices"] == ["/device:CPU:0"]

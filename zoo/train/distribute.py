@@ -27,7 +27,7 @@ ENV_ADDRESS = "KERAS_DISTRIBUTION_JOB_ADDRESSES"
 ENV_COUNT = "KERAS_DISTRIBUTION_NUM_PROCESSES"
 ENV_INDEX = "KERAS_DISTRIBUTION_PROCESS_ID"
 ENV_TIMEOUT = "ZOO_DISTRIBUTION_TIMEOUT"  # seconds to wait for every process to join
-DEFAULT_TIMEOUT = 45  # with start-up, a lone worker gives up well inside a minute
+DEFAULT_TIMEOUT = 30  # seconds; with start-up (~10 s), a lone worker gives up inside a minute
 ENV_WORKER_DIR = "ZOO_WORKER_DIR"  # where processes other than 0 keep their outputs (default: nowhere)
 HEARTBEAT_SECONDS = 20  # a peer silent this long is taken as dead
 
