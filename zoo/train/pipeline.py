@@ -35,8 +35,9 @@ def channel_stats(x: np.ndarray) -> tuple[list[float], list[float]]:
     channels = x.shape[-1]
     total = np.zeros(channels)
     squares = np.zeros(channels)
-    for start in range(0, len(x), 4096):
-        chunk = x[start:start + 4096].reshape(-1, channels).astype(np.float64) / 255.0
+    step = max(1, min(4096, (64 << 20) // (8 * int(np.prod(x.shape[1:])))))  # float64 chunks of <= 64 MB
+    for start in range(0, len(x), step):
+        chunk = x[start:start + step].reshape(-1, channels).astype(np.float64) / 255.0
         total += chunk.sum(0)
         squares += (chunk ** 2).sum(0)
     count = x.size // channels
