@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import resource
 import subprocess
 import sys
 import tarfile
@@ -207,5 +206,6 @@ def test_streaming_throughput_against_the_in_memory_path(tmp_path):
     with ThreadPoolExecutor(WORKERS) as pool:
         workers = rate(lambda: sum(len(b[0]) for b in pool.map(streamed.__getitem__, range(len(streamed)))))
     print(f"\n{n} JPEGs {side}x{side}: decode into memory {decode:.0f} img/s; batches from memory "
-          f"{from_memory:.0f} img/s; streamed {side * 4 // 5}-pixel crops, 1 thread {one_thread:.0f} img/s, {WORKERS} threads {workers:.0f} img/s")
+          f"{from_memory:.0f} img/s; streamed {side * 4 // 5}-pixel crops, 1 thread {one_thread:.0f} img/s, "
+          f"{WORKERS} threads {workers:.0f} img/s")
     assert streamed[0][0].shape == (64, side * 4 // 5, side * 4 // 5, 3)

@@ -54,7 +54,7 @@ def explain(log: str, cluster: Cluster, returncode: int) -> str:
 
 
 def supervise(argv: list[str], cluster: Cluster) -> int:
-    """Run ``zoo <argv>`` (as ``python -m zoo.cli``) as this process's worker; returns the exit status for the supervisor."""
+    """Run ``zoo <argv>`` (as ``python -m zoo.cli``) as this process's worker; returns the exit status."""
     export(cluster)
     env = {**os.environ, CHILD_ENV: "1", "PYTHONUNBUFFERED": "1"}
     log_file = tempfile.NamedTemporaryFile("w", prefix=f"zoo-worker-{cluster.process_id}-", suffix=".log",

@@ -18,7 +18,7 @@ from zoo.errors import ZooError
 from zoo.train.recipe import Recipe, load_recipe, with_overrides
 from zoo.train.rundir import plot_curves, write_history, write_json
 
-from zoo.train.distribute import STRATEGIES, check as check_strategy  # noqa: F401  (STRATEGIES re-exported)
+from zoo.train.distribute import check as check_strategy
 
 
 class TrainingError(ZooError):
