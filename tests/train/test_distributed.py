@@ -205,6 +205,9 @@ def test_two_processes_train_like_one(tmp_path):
     print(f"\none process: {one['test_accuracy']:.4f}, {one['images_per_second']:.0f} img/s; "
           f"two processes: {two['test_accuracy']:.4f}, {two['images_per_second']:.0f} img/s")
     assert abs(two["test_accuracy"] - one["test_accuracy"]) <= 0.005
+    lr = [[row.split(",")[5] for row in (tmp_path / run / "history.csv").read_text().splitlines()[1:]]
+          for run in ("one", "two")]
+    assert lr[0] == lr[1]  # the schedule counts global steps: the same learning rate after every epoch
     assert two["test_examples"] == 2000
 
     config = json.loads((tmp_path / "two" / "config.json").read_text())
