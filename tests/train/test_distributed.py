@@ -151,7 +151,7 @@ def test_unreachable_coordinator_fails_in_one_line_within_the_timeout(tiny_spec,
     started = time.perf_counter()
     proc = _worker([str(tiny_spec), "--data-dir", str(mnist_dir), "--out", str(out), "--strategy", "data-parallel",
                     "--coordinator", f"127.0.0.1:{port}", "--num-processes", "2", "--process-id", "1"],
-                   _jax_env(ZOO_DISTRIBUTION_TIMEOUT="2"))
+                   _jax_env(ZOO_DISTRIBUTION_TIMEOUT="2", TMPDIR=str(tmp_path)))
     _, stderr = proc.communicate(timeout=120)
     assert time.perf_counter() - started < 60
     assert proc.returncode == 2
@@ -167,7 +167,7 @@ def test_sigterm_ends_a_waiting_worker_at_once(tiny_spec, mnist_dir, tmp_path):
     out = tmp_path / "run"
     proc = _worker([str(tiny_spec), "--data-dir", str(mnist_dir), "--out", str(out), "--strategy", "data-parallel",
                     "--coordinator", f"127.0.0.1:{free_port()}", "--num-processes", "2", "--process-id", "0"],
-                   _jax_env(ZOO_DISTRIBUTION_TIMEOUT="50"))
+                   _jax_env(ZOO_DISTRIBUTION_TIMEOUT="50", TMPDIR=str(tmp_path)))
     time.sleep(3)  # the supervisor is up; its worker is starting or waiting for process 1
     sent = time.perf_counter()
     proc.send_signal(signal.SIGTERM)
@@ -236,7 +236,8 @@ def _tiny_pair(tiny_spec, mnist_dir, out, extra=((), ()), env=None) -> list[tupl
 @pytest.mark.slow
 def test_mismatched_workers_stop_in_one_line_and_a_run_resumes(tiny_spec, mnist_dir, tmp_path):
     out = tmp_path / "run"
-    ends = _tiny_pair(tiny_spec, mnist_dir, tmp_path / "bad", ((), ("--limit", "320")))
+    ends = _tiny_pair(tiny_spec, mnist_dir, tmp_path / "bad", ((), ("--limit", "320")),
+                      _jax_env(TMPDIR=str(tmp_path)))
     for code, err in ends:
         assert code == 2
         assert err.strip() == ("error: process 1 trains a different spec, recipe or dataset than process 0 "
@@ -258,7 +259,8 @@ def test_a_killed_peer_stops_the_others_in_one_line(tiny_spec, mnist_dir, tmp_pa
     port = free_port()
     procs = [_worker([str(tiny_spec), "--data-dir", str(mnist_dir), "--out", str(out), "--recipe", "mnist_fast",
                       "-b", "32", "-e", "200", "--quiet", "--strategy", "data-parallel", "--coordinator",
-                      f"127.0.0.1:{port}", "--num-processes", "2", "--process-id", str(i)], _jax_env()) for i in (0, 1)]
+                      f"127.0.0.1:{port}", "--num-processes", "2", "--process-id", str(i)],
+                     _jax_env(TMPDIR=str(tmp_path))) for i in (0, 1)]
     deadline = time.perf_counter() + 300
     while not (out / "checkpoints" / "state.json").exists():  # epoch 1 is done: training is under way
         assert time.perf_counter() < deadline and procs[0].poll() is None, procs[0].communicate()[1]
