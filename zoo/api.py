@@ -40,7 +40,7 @@ def load_model(path: str, compile: bool = True) -> keras.Model:
     import keras
 
     import zoo.keras.custom  # noqa: F401
-    import zoo.train.schedule  # noqa: F401
+    import zoo.training.schedule  # noqa: F401
 
     return keras.saving.load_model(path, compile=compile)
 
@@ -50,3 +50,13 @@ def build(name_or_path: str, input_shape=None, classes: int | None = None, polic
     from zoo.keras.build import build_model
 
     return build_model(plan(name_or_path, input_shape, classes, policy))
+
+
+def train(name_or_path: str, dataset: str = "mnist", recipe=None, **options):
+    """Train a spec on a dataset, as `zoo train` does; returns the run (``run_dir``, ``metrics``,
+    ``history``, ``test_accuracy``). Options are the CLI's: ``epochs``, ``batch_size``, ``limit``,
+    ``test_limit``, ``data_dir``, ``out``, ``resume``, ``seed``, ``precision``, ``strategy``, …"""
+    from zoo.training.trainer import train as run_training
+
+    return run_training(name_or_path, dataset, recipe, **options)
+

@@ -58,7 +58,7 @@ def test_a_stage_over_budget_still_writes_how_far_it_got(driver, tmp_path):
 
 def test_the_gpu_stages_are_the_issue_s(driver, tmp_path):
     import zoo
-    from zoo.train.recipe import load_recipe
+    from zoo.training.recipe import load_recipe
 
     stages = {s.name: s for s in driver.full_stages("/data", tmp_path)}
     vgg, cifar, bench = stages["vgg16_mnist"], stages["cifar10"], stages["resnet50_bench"]

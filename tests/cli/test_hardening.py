@@ -121,7 +121,7 @@ def test_non_finite_numbers_are_refused(value, shown):
 
 def test_non_finite_numbers_are_refused_in_recipes():
     from zoo.errors import SpecError
-    from zoo.train.recipe import load_recipe
+    from zoo.training.recipe import load_recipe
 
     write("r.yaml", "r:\n  optimizer: {type: sgd, lr: 0.1, momentum: .nan}\n")
     with pytest.raises(SpecError) as info:

@@ -184,7 +184,7 @@ def test_streaming_throughput_against_the_in_memory_path(tmp_path):
     from concurrent.futures import ThreadPoolExecutor
 
     from zoo.data.stream import WORKERS, prefetch
-    from zoo.train.pipeline import Batches, Split
+    from zoo.training.pipeline import Batches, Split
 
     n = int(os.environ.get("ZOO_STREAM_THROUGHPUT", "4000"))
     side = int(os.environ.get("ZOO_STREAM_SIDE", "40"))  # generated JPEGs are side x side; crops 0.8 x side

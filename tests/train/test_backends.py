@@ -24,7 +24,7 @@ def test_jax_backend_trains_without_tensorflow(tiny_spec, mnist_dir, tmp_path):
                     raise ImportError(name + " is blocked in this test")
 
         sys.meta_path.insert(0, NoTensorFlow())
-        import zoo.train.trainer as t
+        import zoo.training.trainer as t
         result = t.train({str(tiny_spec)!r}, "mnist", epochs=2, batch_size=32, limit=256,
                          data_dir={str(mnist_dir)!r}, out={str(out)!r})
         print("TF_LOADED", "tensorflow" in sys.modules)

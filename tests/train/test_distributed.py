@@ -23,9 +23,9 @@ from typer.testing import CliRunner
 
 from tests.conftest import SHARED_DATA
 from zoo.cli.main import app
-from zoo.train.distribute import MULTI_WORKER_TF, DistributionError, check_strategy, cluster_from
-from zoo.train.pipeline import Batches, Split
-from zoo.train.shard import ShardedBatches, global_batch
+from zoo.training.distribute import MULTI_WORKER_TF, DistributionError, check_strategy, cluster_from
+from zoo.training.pipeline import Batches, Split
+from zoo.training.shard import ShardedBatches, global_batch
 
 runner = CliRunner()
 MNIST = SHARED_DATA / "mnist"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from zoo.train.pipeline import Batches, Split, augment, channel_stats, split_train
+from zoo.training.pipeline import Batches, Split, augment, channel_stats, split_train
 
 
 def test_split_is_seeded_and_disjoint():

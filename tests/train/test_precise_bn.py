@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from zoo.train.precise_bn import batch_norm_layers, recompute_batch_norm
+from zoo.training.precise_bn import batch_norm_layers, recompute_batch_norm
 
 
 def test_moving_statistics_become_the_average_of_batch_statistics():

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from tests.conftest import SHARED_DATA
-from zoo.train.trainer import train
+from zoo.training.trainer import train
 
 MNIST = SHARED_DATA / "mnist"
 CIFAR_JPEG = SHARED_DATA / "cifar10" / "cifar10-jpeg.tar.gz"
@@ -21,7 +21,7 @@ needs_cifar = pytest.mark.skipif(not CIFAR_JPEG.exists(), reason="no shared CIFA
 
 @needs_mnist
 def test_short_resnet18_run_is_evaluated_without_batch_norm_collapse(tmp_path):
-    # Without re-estimated statistics this run scored about 20% in inference mode (see zoo/train/precise_bn.py).
+    # Without re-estimated statistics this run scored about 20% in inference mode (see zoo/training/precise_bn.py).
     result = train("resnet18", "mnist", "resnet_seed", epochs=2, limit=4000, data_dir=str(MNIST),
                    out=tmp_path / "run")
     print(f"resnet18, 2 epochs on 4,000 MNIST images: test accuracy {result.test_accuracy:.4f}")

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from zoo.errors import SpecError
-from zoo.train.recipe import list_recipes, load_recipe, with_overrides
+from zoo.training.recipe import list_recipes, load_recipe, with_overrides
 
 
 def test_seed_recipes_match_the_seed_report():
@@ -48,7 +48,7 @@ def lr_at(schedule, step: int) -> float:
 
 
 def test_warmup_then_cosine_reaches_zero():
-    from zoo.train.schedule import WarmupSchedule
+    from zoo.training.schedule import WarmupSchedule
 
     s = WarmupSchedule("cosine", peak=0.1, total_steps=110, warmup_steps=10)
     assert lr_at(s, 0) == pytest.approx(0.01)      # (0 + 1) / 10 of the peak
@@ -59,14 +59,14 @@ def test_warmup_then_cosine_reaches_zero():
 
 
 def test_step_schedule_multiplies_at_milestones():
-    from zoo.train.schedule import WarmupSchedule
+    from zoo.training.schedule import WarmupSchedule
 
     s = WarmupSchedule("step", peak=1.0, total_steps=100, milestones=(30, 60), gamma=0.1)
     assert [round(lr_at(s, k), 6) for k in (0, 29, 30, 59, 60, 99)] == [1.0, 1.0, 0.1, 0.1, 0.01, 0.01]
 
 
 def test_onecycle_ramps_up_then_anneals_linearly():
-    from zoo.train.schedule import WarmupSchedule
+    from zoo.training.schedule import WarmupSchedule
 
     s = WarmupSchedule("onecycle", peak=0.4, total_steps=100, warmup_steps=20, final_fraction=0.0)
     assert lr_at(s, 19) == pytest.approx(0.4)

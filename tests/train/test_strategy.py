@@ -17,7 +17,7 @@ def test_mirrored_strategy_trains_on_two_logical_cpus(tiny_spec, mnist_dir, tmp_
         cpu = tf.config.list_physical_devices("CPU")[0]
         tf.config.set_logical_device_configuration(
             cpu, [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()])
-        import zoo.train.trainer as t
+        import zoo.training.trainer as t
         result = t.train({str(tiny_spec)!r}, "mnist", epochs=2, batch_size=32, limit=256,
                          data_dir={str(mnist_dir)!r}, out={str(out)!r}, strategy="mirrored")
         print("ACC", result.test_accuracy)

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 import zoo
 from zoo.cli.main import app
-from zoo.train.trainer import TrainingError, train
+from zoo.training.trainer import TrainingError, train
 
 runner = CliRunner()
 RUN_FILES = {"config.json", "history.csv", "metrics.json", "curves.png", "model.keras"}

@@ -8,7 +8,7 @@ import pytest
 
 import zoo
 from tests.data.conftest import Synth
-from zoo.train.trainer import train
+from zoo.training.trainer import train
 
 # One per family in the default suite; the rest (ResNet-1202 takes minutes) with -m slow.
 FAST = {"resnet20", "vgg11_bn", "wrn28_10"}

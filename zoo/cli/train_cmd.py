@@ -23,8 +23,8 @@ def train(spec: str = typer.Argument(..., help="A zoo model name or a spec file.
           recipe: Optional[str] = typer.Option(None, "--recipe", "-r", help="A recipe name or file (default: by family)."),
           epochs: Optional[int] = typer.Option(None, "--epochs", "-e"),
           batch_size: Optional[int] = typer.Option(None, "--batch-size", "-b"),
-          limit: Optional[int] = typer.Option(None, "--limit", help="Train on the first N examples only."),
-          test_limit: Optional[int] = typer.Option(None, "--test-limit", help="Test on the first N examples only."),
+          limit: Optional[int] = typer.Option(None, "--limit", help="Train on N examples: a seeded sample with every class in proportion."),
+          test_limit: Optional[int] = typer.Option(None, "--test-limit", help="Test on N examples: a seeded sample with every class in proportion."),
           data_dir: Optional[str] = typer.Option(None, "--data-dir", help="Where the dataset files are."),
           max_memory: Optional[str] = typer.Option(None, "--max-memory",
                                                    help="Most memory the dataset may take, e.g. 4G "
@@ -45,11 +45,11 @@ def train(spec: str = typer.Argument(..., help="A zoo model name or a spec file.
           jit: Optional[str] = typer.Option(None, "--jit", help="auto, on or off."),
           quiet: bool = typer.Option(False, "--quiet", "-q", help="Plain log lines instead of progress bars.")) -> None:
     """Train SPEC on a dataset; writes config, history, metrics, curves, checkpoints and the model."""
-    from zoo.train.trainer import Interrupted, train as run
+    from zoo.training.trainer import Interrupted, train as run
 
     if resume and out is None:
         fail(ZooError("--resume needs --out RUN_DIR"))
-    from zoo.train import distribute, launch
+    from zoo.training import distribute, launch
 
     try:  # several processes: this one runs as a supervised worker (one-line failures, prompt Ctrl-C)
         cluster = distribute.cluster_from(coordinator, num_processes, process_id)
@@ -72,7 +72,7 @@ def train(spec: str = typer.Argument(..., help="A zoo model name or a spec file.
     if cluster is not None and cluster.process_id != 0:
         return  # process 0 reports the run; the others wrote none
     from zoo.cli.render import out as console
-    from zoo.train.report import run_table
+    from zoo.training.report import run_table
 
     console.print(run_table(result.run_dir))
     console.print(f"run folder: {result.run_dir}")
@@ -82,7 +82,7 @@ def report(runs: list[Path] = typer.Argument(..., help="Run folders to compare."
            markdown: Optional[Path] = typer.Option(None, "--markdown", "-m", help="Also write the table as Markdown here."),
            as_json: bool = typer.Option(False, "--json")) -> None:
     """A side-by-side table of training runs."""
-    from zoo.train.report import collect, markdown_table, metrics_table
+    from zoo.training.report import collect, markdown_table, metrics_table
 
     try:
         rows = collect(runs)
@@ -97,7 +97,7 @@ def report(runs: list[Path] = typer.Argument(..., help="Run folders to compare."
 
         console.print(metrics_table(runs, rows))
     if markdown is not None:
-        from zoo.train.rundir import write_atomic
+        from zoo.training.rundir import write_atomic
 
         write_atomic(markdown, markdown_table(rows))
 

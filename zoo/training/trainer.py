@@ -1,4 +1,4 @@
-"""`zoo.train`: any spec on any dataset, with a run folder that loses nothing.
+"""Training any spec on any dataset (`zoo.train`), with a run folder that loses nothing.
 
 spec + dataset + recipe → plan at the dataset's shape → Keras model (with its
 input normalisation) → fit, epoch by epoch → checkpoints, history, metrics, curves.
@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from zoo.errors import ZooError
-from zoo.train.recipe import Recipe, load_recipe, with_overrides
-from zoo.train.rundir import plot_curves, write_history, write_json
+from zoo.training.recipe import Recipe, load_recipe, with_overrides
+from zoo.training.rundir import plot_curves, write_history, write_json
 
-from zoo.train.distribute import check as check_strategy
+from zoo.training.distribute import check as check_strategy
 
 
 class TrainingError(ZooError):
@@ -61,6 +61,8 @@ def train(spec: str, dataset: str = "mnist", recipe: str | Recipe | None = None,
     check_strategy(strategy)  # before any work: a strategy this backend cannot run is one line
     if limit is not None and limit < 2:
         raise TrainingError(f"--limit must be at least 2 (got {limit})")
+    if test_limit is not None and test_limit < 1:
+        raise TrainingError(f"--test-limit must be at least 1 (got {test_limit})")
     recipe_name, recipe_obj = _recipe(recipe, model_spec.family)
     recipe_obj = with_overrides(recipe_obj, epochs=epochs, batch_size=batch_size, jit=jit, precision=precision,
                                 precise_bn_batches=precise_bn_batches, seed=seed)
@@ -75,27 +77,31 @@ def train(spec: str, dataset: str = "mnist", recipe: str | Recipe | None = None,
     else:
         data = load_dataset(dataset, data_dir, max_memory=max_memory,
                             progress=lambda text: print(text, file=sys.stderr, flush=True))
+    from zoo.data.sample import stratified
+
     x_train, y_train = data.x_train, data.y_train
-    if limit is not None:
-        x_train, y_train = x_train[:limit], y_train[:limit]
+    if limit is not None:  # a seeded, class-stratified sample: class-ordered files still give every class
+        keep = stratified(y_train, limit, recipe_obj.seed)
+        x_train, y_train = x_train[keep], y_train[keep]
     x_test, y_test = data.x_test, data.y_test
     if test_limit is not None:
-        x_test, y_test = x_test[:test_limit], y_test[:test_limit]
+        keep = stratified(y_test, test_limit, recipe_obj.seed)
+        x_test, y_test = x_test[keep], y_test[keep]
     classes = len(data.class_names)
     plan = plan_model(name, model_spec, tuple(int(v) for v in x_train.shape[1:]), classes)
 
     import keras
 
     from zoo import system
-    from zoo.train.callbacks import EpochLoop
-    from zoo.train.pipeline import Batches, Split, channel_stats, split_train
-    from zoo.train.progress import PlainReporter, RichReporter
+    from zoo.training.callbacks import EpochLoop
+    from zoo.training.pipeline import Batches, Split, channel_stats, split_train
+    from zoo.training.progress import PlainReporter, RichReporter
 
     train_split, val_split = split_train(x_train, y_train, recipe_obj.validation_split, recipe_obj.seed)
     if len(train_split.x) < 1:
         raise TrainingError("no training examples left after the validation split")
     n_train, n_val = len(train_split.x), len(val_split.x) if val_split else 0
-    from zoo.train import distribute, shard
+    from zoo.training import distribute, shard
 
     placement = distribute.place(strategy, distribute.cluster_from())
     effective_batch = shard.global_batch(min(recipe_obj.batch_size, n_train), placement.replicas)
@@ -185,7 +191,7 @@ def _load_checkpoint(run_dir: Path, state: dict):
     import keras
 
     import zoo.keras.custom  # noqa: F401  (registers the custom layers)
-    import zoo.train.schedule  # noqa: F401  (registers the learning-rate schedule)
+    import zoo.training.schedule  # noqa: F401  (registers the learning-rate schedule)
 
     path = run_dir / "checkpoints" / state["checkpoint"]
     try:
@@ -213,10 +219,10 @@ def _with_normalisation(plan, mean, variance):
 def _compile(model, recipe: Recipe, steps_per_epoch: int, jit_on: bool) -> None:
     import keras
 
-    from zoo.train.schedule import make_optimizer
+    from zoo.training.schedule import make_optimizer
 
     model.compile(optimizer=make_optimizer(recipe, steps_per_epoch),
-                  # Weighted, so that evaluation padding at weight 0 (zoo.train.shard) changes nothing.
+                  # Weighted, so that evaluation padding at weight 0 (zoo.training.shard) changes nothing.
                   loss=keras.losses.CategoricalCrossentropy(label_smoothing=recipe.label_smoothing,
                                                             reduction="mean_with_sample_weight"),
                   weighted_metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
@@ -242,6 +248,7 @@ def _write_config(run_dir, name, spec, plan, recipe_name, recipe, data, info, ji
               "macs": plan.macs, "adapted": [n.name for n in plan.adapted],
               "recipe_name": recipe_name, "recipe": recipe.model_dump(mode="json"),
               "dataset": {"name": data.name, "label": data.label, "source": data.source, "limit": limit,
+                          "sample": "stratified, seeded by the recipe's seed" if limit else None,
                           "train": n_train, "validation": n_val, "test": int(len(data.x_test))},
               "device": info, "jit_compile": jit_on, "strategy": strategy, "argv": sys.argv,
               "created": datetime.now().isoformat(timespec="seconds")}
@@ -250,7 +257,7 @@ def _write_config(run_dir, name, spec, plan, recipe_name, recipe, data, info, ji
 
 def _finish(run_dir, model, plan, data, recipe_name, recipe, history, test_batches, n_train, n_val, started,
             info) -> TrainResult:
-    from zoo.train.rundir import save_model_atomic
+    from zoo.training.rundir import save_model_atomic
 
     import keras
 

@@ -19,7 +19,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from zoo.train.distribute import ENV_ADDRESS, ENV_COUNT, ENV_INDEX, ENV_TIMEOUT, Cluster
+from zoo.training.distribute import ENV_ADDRESS, ENV_COUNT, ENV_INDEX, ENV_TIMEOUT, Cluster
 
 CHILD_ENV = "ZOO_DISTRIBUTED_CHILD"
 GRACE_SECONDS = 5  # after SIGTERM, a worker that has not exited is killed

@@ -9,8 +9,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from zoo.train.precise_bn import recompute_batch_norm
-from zoo.train.rundir import save_model_atomic, write_history, write_json
+from zoo.training.precise_bn import recompute_batch_norm
+from zoo.training.rundir import save_model_atomic, write_history, write_json
 
 
 class EpochLoop(keras.callbacks.Callback):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from zoo.train.pipeline import Batches, augment
+from zoo.training.pipeline import Batches, augment
 
 
 def global_batch(batch_size: int, replicas: int) -> int:
