@@ -19,6 +19,7 @@ needs_mnist = pytest.mark.skipif(not (MNIST / "mnist.npz").exists(), reason="no 
 needs_cifar = pytest.mark.skipif(not CIFAR_JPEG.exists(), reason="no shared CIFAR-10 JPEG copy")
 
 
+@pytest.mark.slow
 @needs_mnist
 def test_short_resnet18_run_is_evaluated_without_batch_norm_collapse(tmp_path):
     # Without re-estimated statistics this run scored about 20% in inference mode (see zoo/training/precise_bn.py).
