@@ -11,12 +11,14 @@ from tests.data.conftest import Synth
 from zoo.training.trainer import train
 
 # One per family in the default suite; the rest (ResNet-1202 takes minutes) with -m slow.
-FAST = {"resnet20", "vgg11_bn", "wrn28_10"}
+FAST = {"resnet20", "resnet9", "vgg11_bn", "wrn28_10"}
+FAMILIES = ("resnet_cifar", "wide_resnet", "resnext", "resnet_v2")
+VARIANTS = {"resnet50c", "resnet50d", "seresnet50"}  # ResNet-C/D and SE blocks, in the resnet family
 
 
 def added_as_specs() -> list:
     names = [n for n in zoo.list_models()
-             if zoo.plan(n).meta["family"] in ("resnet_cifar", "wide_resnet") or n.endswith("_bn")]
+             if zoo.plan(n).meta["family"] in FAMILIES or n.endswith(("_bn", "_tv")) or n in VARIANTS]
     return [pytest.param(n, marks=[] if n in FAST else [pytest.mark.slow]) for n in names]
 
 
