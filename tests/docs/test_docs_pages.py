@@ -78,6 +78,8 @@ def test_overview_gives_the_other_libraries_figures(pages):
     assert rows["resnet50"]["keras.applications"] == "ResNet50: 25,636,712 (+ conv bias)"
     assert rows["resnet50"]["torchvision"] == "resnet50: 25,557,032 (− BN stats)"
     assert rows["resnet50_keras"]["torchvision"] == "resnet50: 25,557,032 (− conv bias − BN stats)"
+    assert rows["resnet50_keras"]["keras.applications"] == "ResNet50: 25,636,712 (=; same network)"
+    assert rows["resnet50_tv"]["torchvision"] == "resnet50: 25,557,032 (− BN stats; same network)"
     assert rows["resnet20"]["Paper"] == "0.27 M params"
     assert "keras.applications" not in rows["resnet20"]  # no such column for the CIFAR family
 
@@ -87,7 +89,7 @@ def test_every_published_figure_is_explained(families):
     explained = {"=", "− BN stats", "+ conv bias", "+ conv bias − BN stats",
                  "− conv bias", "− conv bias − BN stats"}
     refs = [(m.name, r) for f in families for m in f.models for r in m.refs]
-    assert len(refs) == len(KERAS_NAMES) + len(TORCHVISION_NAMES) == 24  # every mapped model is registered
+    assert len(refs) == len(KERAS_NAMES) + len(TORCHVISION_NAMES) == 46  # every mapped model is registered
     assert [(name, r.short) for name, r in refs if r.short not in explained] == []
 
 
@@ -272,3 +274,16 @@ def test_site_nav_lists_every_model_and_drops_missing_pages(tmp_path, families):
 
 def test_pages_are_planned_at_the_three_documented_inputs():
     assert SHAPES == ((224, 224, 3), (32, 32, 3), (28, 28, 1))
+
+
+def test_reference_rows_name_the_variant_and_the_twin(pages):
+    """Equal counts are not equal networks: torchvision's resnet50 is v1.5 with PyTorch's padding."""
+    v1 = pages["models/resnet50.md"]
+    assert "- **Variant**: ResNet v1 (stride on the first 1×1), TensorFlow's `same` padding\n" in v1
+    assert ("- **Twins**: keras.applications `ResNet50` is [resnet50_keras](resnet50_keras.md); "
+            "torchvision `resnet50` is [resnet50_tv](resnet50_tv.md)\n") in v1
+    assert ("not the same network (theirs: ResNet v1.5 (stride on the 3×3), PyTorch's symmetric padding); "
+            "`resnet50_tv` is theirs") in v1
+    tv = pages["models/resnet50_tv.md"]
+    assert "- **Variant**: ResNet v1.5 (stride on the 3×3), PyTorch's symmetric padding\n" in tv
+    assert "- **Twins**: this is torchvision `resnet50`: its weights load and give its outputs\n" in tv

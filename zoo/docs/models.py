@@ -16,7 +16,7 @@ import yaml
 
 from zoo.docs.markdown import details, fence, table
 from zoo.plan.ops import shape_text
-from zoo.docs.references import REFERENCE_CLASSES, REFERENCE_INPUT, Reference, references
+from zoo.docs.references import REFERENCE_CLASSES, REFERENCE_INPUT, Reference, references, variant
 from zoo.errors import ZooError
 from zoo.plan.graph import Node, Plan
 from zoo.plan.planner import plan_model
@@ -26,8 +26,8 @@ from zoo.spec.registry import Entry, Registry, builtin_spec_dir, default_registr
 # The inputs every model page traces: ImageNet, CIFAR and MNIST sizes.
 SHAPES = ((224, 224, 3), (32, 32, 3), (28, 28, 1))
 OVERVIEW_MACS = ((224, 224, 3), (32, 32, 3))
-FAMILY_TITLES = {"vgg": "VGG", "resnet": "ResNet", "resnet_cifar": "CIFAR-10 ResNet",
-                 "wide_resnet": "Wide ResNet", "custom": "Other models"}
+FAMILY_TITLES = {"vgg": "VGG", "resnet": "ResNet", "resnet_cifar": "CIFAR-10 ResNet", "resnet_v2": "ResNet V2",
+                 "resnext": "ResNeXt", "wide_resnet": "Wide ResNet", "custom": "Other models"}
 OVERVIEW = "models/index.md"
 
 
@@ -174,7 +174,8 @@ def family_section(family: Family) -> str:
         for library, wanted in (("keras.applications", with_keras), ("torchvision", with_torch)):
             if wanted:
                 ref = next((r for r in m.refs if r.library == library), None)
-                row.append(f"{ref.model}: {ref.params:,} ({ref.short})" if ref else "")
+                same = "; same network" if ref and ref.twin == m.name else ""
+                row.append(f"{ref.model}: {ref.params:,} ({ref.short}{same})" if ref else "")
         row += [f"{m.at[s].macs / 1e6:,.1f}" if m.at[s] else "—" for s in OVERVIEW_MACS]
         rows.append(row)
     lines.append(table(header, rows, align))
@@ -213,6 +214,10 @@ def model_page_text(m: ModelDoc, family: Family) -> str:
         facts.append(("Paper", f"{citation(m.spec.paper)} {paper_row(m.spec)}"))
     if m.spec.published:
         facts.append(("Paper's figures", f"{published_text(m.spec.published)} ({m.spec.published.source})"))
+    if variant(m.spec):
+        facts.append(("Variant", variant(m.spec)))
+    if twins_text(m):
+        facts.append(("Twins", twins_text(m)))
     facts += [("Default input", f"{shape_text(p.input_shape)}, {p.classes} classes"),
               ("Parameters", f"{p.params:,} ({p.trainable_params:,} trainable, "
                              f"{p.non_trainable_params:,} non-trainable)"),
@@ -230,6 +235,17 @@ def model_page_text(m: ModelDoc, family: Family) -> str:
     out.append(stages_section(m))
     out.append(plan_section(m))
     return "\n".join(out)
+
+
+def twins_text(m: ModelDoc) -> str:
+    """Which other library's model this one is, or which of our specs is theirs."""
+    out = []
+    for r in m.refs:
+        if r.twin == m.name:
+            out.append(f"this is {r.library} `{r.model}`: its weights load and give its outputs")
+        elif r.twin:
+            out.append(f"{r.library} `{r.model}` is [{r.twin}]({Path(model_page(r.twin)).name})")
+    return "; ".join(out)
 
 
 def spec_section(m: ModelDoc) -> str:
@@ -438,6 +454,8 @@ def _label(layer, spec: schema.ModelSpec) -> str:
         return f"{layer.times} × ({_labels(layer.layers, spec)})"
     if isinstance(layer, schema.GlobalPool):
         return f"global {layer.mode} pool"
+    if isinstance(layer, schema.AdaptivePool):
+        return f"adaptive {layer.mode} pool to {shape_text(layer.output)}"
     if isinstance(layer, schema.Dropout):
         return f"dropout {layer.rate:g}"
     return layer.type.replace("_", " ")

@@ -30,19 +30,46 @@ LIBRARIES = {
 }
 
 KERAS_APPLICATIONS = {"VGG16": 138_357_544, "VGG19": 143_667_240, "ResNet50": 25_636_712,
-                      "ResNet101": 44_707_176, "ResNet152": 60_419_944}
+                      "ResNet101": 44_707_176, "ResNet152": 60_419_944, "ResNet50V2": 25_613_800,
+                      "ResNet101V2": 44_675_560, "ResNet152V2": 60_380_648}
 
 TORCHVISION = {"vgg11": 132_863_336, "vgg11_bn": 132_868_840, "vgg13": 133_047_848, "vgg13_bn": 133_053_736,
                "vgg16": 138_357_544, "vgg16_bn": 138_365_992, "vgg19": 143_667_240, "vgg19_bn": 143_678_248,
                "resnet18": 11_689_512, "resnet34": 21_797_672, "resnet50": 25_557_032,
-               "resnet101": 44_549_160, "resnet152": 60_192_808}
+               "resnet101": 44_549_160, "resnet152": 60_192_808, "resnext50_32x4d": 25_028_904,
+               "resnext101_32x8d": 88_791_336, "wide_resnet50_2": 68_883_240, "wide_resnet101_2": 126_886_696}
 
-# Our model → the other libraries' model of the same architecture.
+# What each library model computes, in words: models with equal counts can still differ here.
+_PYTORCH = "PyTorch's symmetric padding"
+VARIANTS = {
+    **{("keras.applications", f"ResNet{d}"): "ResNet v1 (stride on the first 1×1), TensorFlow's `same` padding, a bias on every "
+       "convolution, batch-norm epsilon 1.001e-5" for d in (50, 101, 152)},
+    **{("keras.applications", f"ResNet{d}V2"): "ResNet v2 (pre-activation, stride on a stage's last block)"
+       for d in (50, 101, 152)},
+    **{("keras.applications", f"VGG{d}"): "no dropout, which changes training only" for d in (16, 19)},
+    **{("torchvision", f"resnet{d}"): f"basic blocks, {_PYTORCH}" for d in (18, 34)},
+    **{("torchvision", name): f"ResNet v1.5 (stride on the 3×3), {_PYTORCH}"
+       for name in ("resnet50", "resnet101", "resnet152", "resnext50_32x4d", "resnext101_32x8d",
+                    "wide_resnet50_2", "wide_resnet101_2")},
+    **{("torchvision", name): "adaptive 7×7 average pool before the classifier (any input size)"
+       for name in TORCHVISION if name.startswith("vgg")},
+}
+
+# Our model → the other libraries' model it is compared with (the same paper configuration).
 KERAS_NAMES = {"vgg16": "VGG16", "vgg19": "VGG19", "resnet50": "ResNet50", "resnet101": "ResNet101",
-               "resnet152": "ResNet152", "resnet50_keras": "ResNet50", "resnet101_keras": "ResNet101",
-               "resnet152_keras": "ResNet152"}
+               "resnet152": "ResNet152"}
+KERAS_NAMES |= {f"{name}_keras": model for name, model in KERAS_NAMES.items()}
+# resnet*v2 (no bias at all) is left out: Keras's biases on some convolutions do not follow from our count
+KERAS_NAMES |= {f"resnet{d}v2_keras": f"ResNet{d}V2" for d in (50, 101, 152)}
 TORCHVISION_NAMES = {name: name for name in TORCHVISION} | {
     "resnet50_keras": "resnet50", "resnet101_keras": "resnet101", "resnet152_keras": "resnet152"}
+TORCHVISION_NAMES |= {f"{name}_tv": name for name in TORCHVISION if name.startswith(("resnet", "vgg"))}
+
+# The pairs that compute the same function: the other library's weights load by name and give its
+# outputs (tests/keras/test_v2_twins.py, the interop tests, ../shared/fixtures/torchvision).
+TWINS = {(name, "keras.applications") for name in KERAS_NAMES if name.endswith("_keras")} | {
+    (name, "torchvision") for name in TORCHVISION_NAMES
+    if name.endswith("_tv") or name.startswith(("resnext", "wide_resnet"))}
 
 
 @dataclass(frozen=True)
@@ -52,10 +79,18 @@ class Reference:
     params: int
     short: str     # the relation in a few symbols, for tables: "=", "− BN stats", "+ conv bias", …
     relation: str  # the same in words: how the figure follows from our plan at 224×224×3, 1000 classes
+    variant: str = ""   # what the library's model computes, e.g. "ResNet v1.5 (stride on the 3×3), …"
+    twin: str | None = None  # our spec that computes what it computes (None: no such spec)
 
     @property
     def url(self) -> str:
         return LIBRARIES[self.library]
+
+
+def twin_of(library: str, model: str) -> str | None:
+    """Our spec that is ``model`` of ``library`` (weights load, outputs equal), if there is one."""
+    names = KERAS_NAMES if library == "keras.applications" else TORCHVISION_NAMES
+    return next((ours for ours, theirs in names.items() if theirs == model and (ours, library) in TWINS), None)
 
 
 def references(name: str, plan: Plan) -> list[Reference]:
@@ -65,8 +100,30 @@ def references(name: str, plan: Plan) -> list[Reference]:
                                     ("torchvision", TORCHVISION_NAMES, TORCHVISION)):
         if name in names:
             model = names[name]
-            out.append(Reference(library, model, figures[model], *relation(plan, figures[model])))
+            short, text = relation(plan, figures[model])
+            twin = twin_of(library, model)
+            if twin == name:
+                text += "; the same network: its weights load into ours and give its outputs"
+            else:
+                text += f"; not the same network (theirs: {VARIANTS[(library, model)]})"
+                text += f"; `{twin}` is theirs" if twin else ""
+            out.append(Reference(library, model, figures[model], short, text, VARIANTS[(library, model)], twin))
     return out
+
+
+def variant(spec) -> str:
+    """Our residual layout in the words the libraries' variants use, "" for plain networks."""
+    block = spec.block
+    if block is None:
+        return ""
+    words = []
+    if block.preact:
+        words.append("pre-activation (v2)")
+    elif block.type == "bottleneck":
+        words.append("ResNet v1 (stride on the first 1×1)" if block.stride_on == "1x1"
+                     else "ResNet v1.5 (stride on the 3×3)")
+    words.append("PyTorch's symmetric padding" if block.padding == "symmetric" else "TensorFlow's `same` padding")
+    return ", ".join(words)
 
 
 def conv_bias(plan: Plan, present: bool) -> int:
