@@ -161,7 +161,10 @@ def test_report_compares_runs(tiny_spec, mnist_dir, tmp_path):
     assert result.exit_code == 0, result.output
     assert result.stdout.count("tiny") == 2 and "test acc" in result.stdout
     lines = md.read_text().splitlines()
-    assert lines[0].startswith("| model | dataset | params |") and len(lines) == 4
+    assert lines[0] == ("| model | dataset | recipe | epochs | limit | params | train acc | val acc | test acc "
+                        "| time (s) | img/s | status |") and len(lines) == 4
+    assert [line.split(" | ")[1:5] for line in lines[2:]] == [["MNIST", "resnet_seed", "1", "128"],
+                                                              ["MNIST", "resnet_seed", "1", "256"]]
     data = json.loads(runner.invoke(app, ["report", *map(str, runs), "--json"]).stdout)
     assert [row["run"] for row in data] == [str(r) for r in runs]
     assert all(row["status"] == "done" and 0 <= row["test_accuracy"] <= 1 for row in data)

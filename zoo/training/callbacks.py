@@ -17,15 +17,19 @@ class EpochLoop(keras.callbacks.Callback):
     """After each epoch: re-estimate batch norm, validate, append history, checkpoint; stop on NaN."""
 
     def __init__(self, run_dir: Path, train_batches, val_batches, reporter, *, epochs: int,
-                 precise_bn_batches: int, history: list[dict], state_extra: dict):
+                 precise_bn_batches: int, history: list[dict], state_extra: dict,
+                 clock: tuple[float, float] | None = None):
         super().__init__()
         self.run_dir, self.train_batches, self.val_batches = run_dir, train_batches, val_batches
         self.reporter, self.epochs, self.precise_bn_batches = reporter, epochs, precise_bn_batches
         self.history, self.state_extra = history, state_extra
+        # wall seconds of the processes before a resume, and when this one started (perf_counter)
+        self.seconds_before, self.process_started = clock or (0.0, time.perf_counter())
         self.diverged: tuple[int, int, float] | None = None
         self.batch_size = train_batches.batch_size
 
     def on_epoch_begin(self, epoch, logs=None):
+        reseed_layers(self.model, self.state_extra.get("seed") or 0, epoch)
         self.started = time.perf_counter()
         self.reporter.epoch_start(epoch + 1, self.epochs, len(self.train_batches))
 
@@ -67,12 +71,25 @@ class EpochLoop(keras.callbacks.Callback):
         save_model_atomic(self.model, path)
         # Shuffling and augmentation are seeded by (seed, epoch), so the epoch number is the data RNG state.
         state = {"epoch": epoch, "checkpoint": path.name, "history": self.history,
-                 "rng": {"seed": self.state_extra.get("seed"), "next_epoch": epoch}, **self.state_extra}
+                 "rng": {"seed": self.state_extra.get("seed"), "next_epoch": epoch},
+                 "seconds": self.seconds_before + time.perf_counter() - self.process_started, **self.state_extra}
         write_json(folder / "state.json", state)
         write_history(self.run_dir / "history.csv", self.history)
         for old in folder.glob("epoch-*.keras"):
             if old.name != path.name:
                 old.unlink(missing_ok=True)
+
+
+def reseed_layers(model, seed: int, epoch: int) -> None:
+    """Set every random layer's generator (dropout masks...) from (seed, epoch).
+
+    Left alone, a generator's state runs on from the previous epoch in this process only; a resumed
+    process would start it afresh and draw other masks. Seeded per epoch, both draw the same.
+    """
+    states = [v for v in model.variables if v.name == "seed_generator_state"]
+    for i, state in enumerate(states):
+        value = int(np.random.default_rng([seed, epoch, i]).integers(1, 2**31 - 1))
+        state.assign(keras.ops.convert_to_tensor(np.array([value, 0]), dtype=state.dtype))
 
 
 def current_lr(optimizer) -> float:

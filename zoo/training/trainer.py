@@ -2,23 +2,28 @@
 
 spec + dataset + recipe → plan at the dataset's shape → Keras model (with its
 input normalisation) → fit, epoch by epoch → checkpoints, history, metrics, curves.
+A resumed run takes every setting from the run's config.json (zoo.training.resume) and
+continues exactly where the uninterrupted run would have been.
 """
 
 from __future__ import annotations
 
-import json
+import contextlib
+import shlex
 import sys
 import time
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from zoo.errors import ZooError
-from zoo.training.recipe import Recipe, load_recipe, with_overrides
-from zoo.training.rundir import plot_curves, write_history, write_json
-
+from zoo.training import runfolder
 from zoo.training.distribute import check as check_strategy
+from zoo.training.outcome import TrainResult, finish, record_resume, write_config
+from zoo.training.recipe import Recipe, load_recipe, with_overrides
+from zoo.training.resume import restore, settings as make_settings
+from zoo.training.runfiles import checkpoint_path, history_rows
+
+__all__ = ["Interrupted", "TrainResult", "TrainingError", "train"]
 
 
 class TrainingError(ZooError):
@@ -26,36 +31,45 @@ class TrainingError(ZooError):
 
 
 class Interrupted(ZooError):
-    """Ctrl-C: the last full epoch's checkpoint is kept."""
-
-
-@dataclass
-class TrainResult:
-    run_dir: Path
-    metrics: dict[str, Any]
-    history: list[dict] = field(default_factory=list)
-
-    @property
-    def test_accuracy(self) -> float:
-        return self.metrics["test_accuracy"]
+    """Ctrl-C: the last full epoch's checkpoint is kept (or, before the first, nothing was saved)."""
 
 
 def default_recipe(family: str | None) -> str:
     return "vgg_seed" if family == "vgg" else "resnet_seed"
 
 
-def train(spec: str, dataset: str = "mnist", recipe: str | Recipe | None = None, *, epochs: int | None = None,
-          batch_size: int | None = None, limit: int | None = None, test_limit: int | None = None,
-          data_dir: str | None = None, out: str | Path | None = None, resume: bool = False,
-          quiet: bool = True, strategy: str = "none", precise_bn_batches: int | None = None,
-          jit: str | None = None, precision: str | None = None, seed: int | None = None,
-          max_memory: str | int | None = None, cache: str = "auto", input_size: int | None = None) -> TrainResult:
-    """Train ``spec`` on ``dataset``; returns the run folder, final metrics and history."""
-    from zoo.data import load_dataset
-    from zoo.plan.planner import plan_model
+def train(spec: str | None = None, dataset: str | None = None, recipe: str | Recipe | None = None, *,
+          epochs: int | None = None, batch_size: int | None = None, limit: int | None = None,
+          test_limit: int | None = None, data_dir: str | None = None, out: str | Path | None = None,
+          resume: bool = False, quiet: bool = True, strategy: str | None = None,
+          precise_bn_batches: int | None = None, jit: str | None = None, precision: str | None = None,
+          seed: int | None = None, max_memory: str | int | None = None, cache: str | None = None,
+          input_size: int | None = None) -> TrainResult:
+    """Train ``spec`` on ``dataset`` (default mnist); returns the run folder, final metrics and history.
+
+    With ``resume=True`` and ``out``, the run continues with the settings stored in its config.json;
+    an option that contradicts them is refused, except ``epochs`` (to extend), ``jit``, ``cache``
+    and ``max_memory``."""
     from zoo.spec.registry import resolve
 
     started = time.perf_counter()
+    given = dict(spec=spec, dataset=dataset, recipe=recipe, data_dir=data_dir, limit=limit,
+                 test_limit=test_limit, strategy=strategy, input_size=input_size, epochs=epochs,
+                 batch_size=batch_size, seed=seed, precision=precision, precise_bn_batches=precise_bn_batches,
+                 jit=jit)
+    restored = None
+    if resume:
+        if out is None:
+            raise TrainingError("--resume needs --out RUN_DIR")
+        run_dir = Path(out)
+        runfolder.check(run_dir, resume=True)
+        restored = restore(run_dir, given)
+        spec, dataset, recipe, data_dir, limit, test_limit, strategy, input_size = (
+            restored.options[k] for k in ("spec", "dataset", "recipe", "data_dir", "limit", "test_limit",
+                                          "strategy", "input_size"))
+    elif spec is None:
+        raise TrainingError("name the model to train (zoo train SPEC), or continue a run with --resume --out RUN")
+    dataset, strategy, cache = dataset or "mnist", strategy or "none", cache or "auto"
     name, registry = resolve(spec)
     model_spec = registry.spec(name)
     check_strategy(strategy)  # before any work: a strategy this backend cannot run is one line
@@ -63,22 +77,40 @@ def train(spec: str, dataset: str = "mnist", recipe: str | Recipe | None = None,
         raise TrainingError(f"--limit must be at least 2 (got {limit})")
     if test_limit is not None and test_limit < 1:
         raise TrainingError(f"--test-limit must be at least 1 (got {test_limit})")
-    recipe_name, recipe_obj = _recipe(recipe, model_spec.family)
-    recipe_obj = with_overrides(recipe_obj, epochs=epochs, batch_size=batch_size, jit=jit, precision=precision,
-                                precise_bn_batches=precise_bn_batches, seed=seed)
-    run_dir = Path(out) if out is not None else Path("runs") / f"{name}-{Path(str(dataset)).stem}-{datetime.now():%Y%m%d-%H%M%S}"
-    state = _existing_state(run_dir, resume)
+    if restored is not None:
+        recipe_name, recipe_obj = restored.recipe_name, restored.recipe
+        if model_spec.model_dump(mode="json") != restored.config.model_extra.get("spec"):
+            raise TrainingError(f"the spec of {name} has changed since this run started; resume with the spec "
+                                f"it was started with, or start a new run", file=str(run_dir / "config.json"))
+    else:
+        recipe_name, recipe_obj = _recipe(recipe, model_spec.family)
+        recipe_obj = with_overrides(recipe_obj, epochs=epochs, batch_size=batch_size, jit=jit, precision=precision,
+                                    precise_bn_batches=precise_bn_batches, seed=seed)
+        run_dir = Path(out) if out is not None else \
+            Path("runs") / f"{name}-{Path(str(dataset)).stem}-{datetime.now():%Y%m%d-%H%M%S}"
+    settings = make_settings(spec, dataset, data_dir, recipe if isinstance(recipe, str) else recipe_name,
+                             limit, test_limit, strategy, input_size)
+    from zoo.training import distribute
+
+    cluster = distribute.cluster_from()
+    writer = cluster is None or cluster.process_id == 0  # only process 0 writes (and locks) the run folder
+    with runfolder.claim(run_dir, resume) if writer else contextlib.nullcontext(run_dir):
+        return _run(name, model_spec, dataset, data_dir, run_dir, restored, recipe_name, recipe_obj, settings,
+                    limit, test_limit, strategy, cache, input_size, max_memory, quiet, started)
+
+
+def _run(name, model_spec, dataset, data_dir, run_dir, restored, recipe_name, recipe_obj, settings, limit,
+         test_limit, strategy, cache, input_size, max_memory, quiet, started) -> TrainResult:
+    from zoo.data import load_dataset, stream  # image folders over the memory budget are read lazily
+    from zoo.data.sample import stratified
+    from zoo.plan.planner import plan_model
 
     # max_memory bounds what the dataset's files may allocate; decode progress goes to stderr
-    from zoo.data import stream  # image folders over the memory budget (or --cache none) are read lazily
-
     if stream.should_stream(Path(str(dataset)), cache, input_size, max_memory):
         data = stream.open_stream(dataset, input_size, seed=recipe_obj.seed)
     else:
         data = load_dataset(dataset, data_dir, max_memory=max_memory,
                             progress=lambda text: print(text, file=sys.stderr, flush=True))
-    from zoo.data.sample import stratified
-
     x_train, y_train = data.x_train, data.y_train
     if limit is not None:  # a seeded, class-stratified sample: class-ordered files still give every class
         keep = stratified(y_train, limit, recipe_obj.seed)
@@ -87,12 +119,15 @@ def train(spec: str, dataset: str = "mnist", recipe: str | Recipe | None = None,
     if test_limit is not None:
         keep = stratified(y_test, test_limit, recipe_obj.seed)
         x_test, y_test = x_test[keep], y_test[keep]
+    if len(x_test) == 0:  # found before the first epoch, not after it
+        raise TrainingError("the test split is empty: nothing to measure the run on", file=str(data.source))
     classes = len(data.class_names)
     plan = plan_model(name, model_spec, tuple(int(v) for v in x_train.shape[1:]), classes)
 
     import keras
 
     from zoo import system
+    from zoo.training import distribute, shard
     from zoo.training.callbacks import EpochLoop
     from zoo.training.pipeline import Batches, Split, channel_stats, split_train
     from zoo.training.progress import PlainReporter, RichReporter
@@ -101,12 +136,10 @@ def train(spec: str, dataset: str = "mnist", recipe: str | Recipe | None = None,
     if len(train_split.x) < 1:
         raise TrainingError("no training examples left after the validation split")
     n_train, n_val = len(train_split.x), len(val_split.x) if val_split else 0
-    from zoo.training import distribute, shard
-
     placement = distribute.place(strategy, distribute.cluster_from())
     effective_batch = shard.global_batch(min(recipe_obj.batch_size, n_train), placement.replicas)
     aug = recipe_obj.augment
-    start_epoch = state["epoch"] if state else 0
+    start_epoch = restored.state.epoch if restored else 0
     train_batches = Batches(train_split, classes, effective_batch, train=True, seed=recipe_obj.seed,
                             crop_padding=aug.crop_padding, flip=aug.flip, epoch=start_epoch)
     val_batches = Batches(val_split, classes, effective_batch, train=False) if val_split else None
@@ -127,43 +160,56 @@ def train(spec: str, dataset: str = "mnist", recipe: str | Recipe | None = None,
             info["distribution"] = placement.record(shard.shard_sizes(train_batches, val_batches, test_batches))
             run_dir, source_dir = placement.output_dir(run_dir), run_dir  # only process 0 writes the run folder
             keras.utils.set_random_seed(recipe_obj.seed)  # before a load too: replicas must build identical values
-            if state:
-                model = _load_checkpoint(source_dir, state)
-                history = list(state["history"])
+            if restored:
+                model = _load_checkpoint(source_dir, restored.state.checkpoint)
+                if restored.changed.get("epochs"):  # the schedule spans the new length (recorded in config.json)
+                    from zoo.training.schedule import make_schedule
+
+                    model.optimizer.learning_rate = make_schedule(recipe_obj, len(train_batches))
+                history = history_rows(restored.state)
+                if placement.writes_run_folder:
+                    record_resume(run_dir, restored)
             else:
-                keras.utils.set_random_seed(recipe_obj.seed)
                 model = _with_normalisation(plan, *channel_stats(train_split.x))
                 _compile(model, recipe_obj, len(train_batches), jit_on)
                 history = []
-                _write_config(run_dir, name, model_spec, plan, recipe_name, recipe_obj, data, info, jit_on,
-                              strategy, limit, n_train, n_val)
-        if state:
-            keras.utils.set_random_seed(recipe_obj.seed + start_epoch)
+                write_config(run_dir, name, model_spec, plan, recipe_name, recipe_obj, data, info, jit_on,
+                             strategy, settings, n_train, n_val, int(len(x_test)))
+        seconds_before = restored.state.seconds if restored else 0.0
         reporter = PlainReporter() if quiet else RichReporter()
         loop = EpochLoop(run_dir, train_batches, val_batches, reporter, epochs=recipe_obj.epochs,
                          precise_bn_batches=recipe_obj.precise_bn_batches, history=history,
-                         state_extra={"model": name, "dataset": data.name, "seed": recipe_obj.seed})
-        callbacks = [loop, *_tensorboard(run_dir)]
+                         state_extra={"model": name, "dataset": data.name, "seed": recipe_obj.seed},
+                         clock=(seconds_before, started))
         try:
             if start_epoch < recipe_obj.epochs:
-                model.fit(train_batches, epochs=recipe_obj.epochs, initial_epoch=start_epoch,
-                          callbacks=callbacks, verbose=0)
+                # shuffle=False: Batches shuffles by (seed, epoch) itself; Keras would reorder the batches
+                # with Python's `random`, whose state a resumed process does not share.
+                model.fit(train_batches, epochs=recipe_obj.epochs, initial_epoch=start_epoch, shuffle=False,
+                          callbacks=[loop, *_tensorboard(run_dir)], verbose=0)
         except KeyboardInterrupt:
-            done = len(loop.history)
-            raise Interrupted(f"interrupted during epoch {done + 1}; the checkpoint of epoch {done} is kept; "
-                              f"continue with --resume --out {run_dir}", file=None) from None
+            raise Interrupted(_interrupted(loop.history, source_dir), file=None) from None
         finally:
             reporter.close()
         if loop.diverged is not None:
             epoch, batch, loss = loop.diverged
-            kept = f"the checkpoint of epoch {len(loop.history)} is kept" if loop.history else "no epoch finished"
-            raise TrainingError(f"loss became {loss} at epoch {epoch}, batch {batch}: stopped; {kept} "
-                                f"in {run_dir / 'checkpoints'}; try a lower learning rate")
-        return _finish(run_dir, model, plan, data, recipe_name, recipe_obj, loop.history, test_batches,
-                       n_train, n_val, started, info)
+            kept = (f"the checkpoint of epoch {len(loop.history)} is kept in {run_dir / 'checkpoints'}"
+                    if loop.history else "no epoch finished, so nothing was saved")
+            raise TrainingError(f"loss became {loss} at epoch {epoch}, batch {batch}: stopped; {kept}; "
+                                f"try a lower learning rate")
+        return finish(run_dir, model, plan, data, recipe_name, recipe_obj, loop.history, test_batches,
+                      n_train, n_val, started, seconds_before, info, settings)
     finally:
         keras.config.set_dtype_policy(previous_policy)
         placement.release()
+
+
+def _interrupted(history: list[dict], run_dir: Path) -> str:
+    done = len(history)
+    if not done:
+        return "interrupted during epoch 1, before its checkpoint: nothing was saved"
+    return (f"interrupted during epoch {done + 1}; the checkpoint of epoch {done} is kept; continue with: "
+            f"zoo train --resume --out {shlex.quote(str(run_dir))}")
 
 
 def _recipe(recipe, family) -> tuple[str, Recipe]:
@@ -172,32 +218,26 @@ def _recipe(recipe, family) -> tuple[str, Recipe]:
     return load_recipe(recipe or default_recipe(family))
 
 
-def _existing_state(run_dir: Path, resume: bool) -> dict | None:
-    state_file = run_dir / "checkpoints" / "state.json"
-    if resume:
-        if not state_file.exists():
-            raise TrainingError("nothing to resume: no checkpoints/state.json", file=str(run_dir))
-        try:
-            return json.loads(state_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as e:
-            raise TrainingError(f"unreadable checkpoint state ({e})", file=str(state_file)) from None
-    if state_file.exists() or (run_dir / "metrics.json").exists():
-        raise TrainingError("run folder already holds a run; use --resume to continue it or another --out",
-                            file=str(run_dir))
-    return None
+def _load_checkpoint(run_dir: Path, name: str):
+    import zipfile
 
-
-def _load_checkpoint(run_dir: Path, state: dict):
     import keras
 
     import zoo.keras.custom  # noqa: F401  (registers the custom layers)
     import zoo.training.schedule  # noqa: F401  (registers the learning-rate schedule)
 
-    path = run_dir / "checkpoints" / state["checkpoint"]
+    state_file = run_dir / "checkpoints" / "state.json"
+    path = checkpoint_path(run_dir, name, state_file)
+    if not path.is_file():
+        raise TrainingError(f"the checkpoint named by {state_file.name} is missing", file=str(path))
+    if not zipfile.is_zipfile(path):  # Keras would call a truncated archive "File not found"
+        raise TrainingError("the checkpoint is damaged (not a complete .keras archive); the run cannot continue "
+                            "from it", file=str(path))
     try:
         return keras.saving.load_model(path, compile=True)
-    except Exception as e:  # a corrupt zip or missing file: say which
-        raise TrainingError(f"cannot load checkpoint ({type(e).__name__}: {e})".splitlines()[0], file=str(path)) from None
+    except Exception as e:  # a damaged archive member: say which file
+        text = f"cannot load the checkpoint ({type(e).__name__}: {e})".splitlines()[0]
+        raise TrainingError(text, file=str(path)) from None
 
 
 def _with_normalisation(plan, mean, variance):
@@ -239,49 +279,3 @@ def _tensorboard(run_dir: Path) -> list:
     except ImportError:
         return []
     return [keras.callbacks.TensorBoard(log_dir=str(run_dir / "tensorboard"), write_graph=False)]
-
-
-def _write_config(run_dir, name, spec, plan, recipe_name, recipe, data, info, jit_on, strategy, limit,
-                  n_train, n_val) -> None:
-    config = {"model": name, "spec": spec.model_dump(mode="json"), "input_shape": list(plan.input_shape),
-              "classes": plan.classes, "params": plan.params, "trainable_params": plan.trainable_params,
-              "macs": plan.macs, "adapted": [n.name for n in plan.adapted],
-              "recipe_name": recipe_name, "recipe": recipe.model_dump(mode="json"),
-              "dataset": {"name": data.name, "label": data.label, "source": data.source, "limit": limit,
-                          "sample": "stratified, seeded by the recipe's seed" if limit else None,
-                          "train": n_train, "validation": n_val, "test": int(len(data.x_test))},
-              "device": info, "jit_compile": jit_on, "strategy": strategy, "argv": sys.argv,
-              "created": datetime.now().isoformat(timespec="seconds")}
-    write_json(run_dir / "config.json", config)
-
-
-def _finish(run_dir, model, plan, data, recipe_name, recipe, history, test_batches, n_train, n_val, started,
-            info) -> TrainResult:
-    from zoo.training.rundir import save_model_atomic
-
-    import keras
-
-    scores = model.evaluate(test_batches, verbose=0, return_dict=True)
-    # The delivered model is for inference: same layers and weights, no optimizer or schedule to import.
-    save_model_atomic(keras.Model(model.inputs, model.outputs, name=model.name), run_dir / "model.keras")
-    # Rewritten in case a kill fell between the last state.json and its history.csv.
-    write_history(run_dir / "history.csv", history)
-    plot_curves(run_dir / "curves.png", history, f"{plan.name} on {data.label}")
-    best = max(history, key=lambda r: r["val_accuracy"] if r["val_accuracy"] is not None else r["accuracy"])
-    train_seconds = sum(r["seconds"] for r in history)
-    images = sum(r["seconds"] * r["images_per_second"] for r in history)
-    last = history[-1]
-    metrics = {"model": plan.name, "dataset": data.name, "dataset_label": data.label, "recipe": recipe_name,
-               "epochs": len(history), "test_loss": float(scores["loss"]),
-               "test_accuracy": float(scores["accuracy"]), "best_val_accuracy": best["val_accuracy"],
-               "best_epoch": best["epoch"], "final_train_accuracy": last["accuracy"],
-               "final_val_accuracy": last["val_accuracy"], "train_seconds": train_seconds,
-               "total_seconds": time.perf_counter() - started,
-               "images_per_second": images / train_seconds if train_seconds else None,
-               "params": plan.params, "trainable_params": plan.trainable_params, "macs": plan.macs,
-               "input_shape": list(plan.input_shape), "classes": plan.classes, "train_examples": n_train,
-               "validation_examples": n_val, "test_examples": int(len(test_batches.x)),
-               "batch_size": test_batches.batch_size, "precise_bn_batches": recipe.precise_bn_batches,
-               "backend": info["backend"], "accelerator": info["accelerator"]}
-    write_json(run_dir / "metrics.json", metrics)
-    return TrainResult(run_dir, metrics, history)
