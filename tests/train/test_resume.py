@@ -1,0 +1,141 @@
+"""--resume: Ctrl-C then the printed command reproduces the uninterrupted run; the run's settings come back."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from tests.train.conftest import TINY_SPEC, digits
+from zoo.cli.main import app
+from zoo.training.runfolder import RunFolderError
+from zoo.training.trainer import train
+
+runner = CliRunner()
+# The tiny spec with dropout: a resumed process must draw the same masks as the uninterrupted one.
+DROPOUT_SPEC = TINY_SPEC.replace("{type: flatten}, {type: classifier}",
+                                 "{type: flatten}, {type: dropout, rate: 0.5}, {type: classifier}")
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    """Data, spec and one finished 1-epoch run (limit 128, test limit 50, mnist_fast), shared by the module."""
+    root = tmp_path_factory.mktemp("resume")
+    (root / "data").mkdir()
+    (x, y), (xt, yt) = digits(640, 0), digits(200, 1)
+    np.savez(root / "data" / "mnist.npz", x_train=x, y_train=y, x_test=xt, y_test=yt)
+    (root / "drop.yaml").write_text(DROPOUT_SPEC, encoding="utf-8")
+    train(str(root / "drop.yaml"), "mnist", "mnist_fast", epochs=1, batch_size=32, limit=128, test_limit=50,
+          data_dir=str(root / "data"), out=root / "done")
+    return root
+
+
+def _copy(data, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(data / "done", run)
+    return run
+
+
+def test_ctrl_c_then_the_printed_command_gives_the_uninterrupted_history(data, tmp_path):
+    args = [str(data / "drop.yaml"), "--data-dir", str(data / "data"), "--recipe", "mnist_fast", "-e", "3",
+            "-b", "8", "--quiet"]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    proc = subprocess.Popen([sys.executable, "-m", "zoo.cli", "train", *args, "--out", str(tmp_path / "b")],
+                            stderr=subprocess.PIPE, text=True, env=env)
+    state = tmp_path / "b" / "checkpoints" / "state.json"
+    deadline = time.monotonic() + 120
+    while not state.exists():
+        assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+        time.sleep(0.05)
+    # A second writer into the same folder, while the first holds it: refused, naming the holder.
+    with pytest.raises(RunFolderError) as second:
+        train(out=tmp_path / "b", resume=True)
+    assert str(second.value) == (f"{tmp_path / 'b'}: run folder is in use by another zoo process (PID {proc.pid}); "
+                                 "wait for it to finish or choose another --out")
+    proc.send_signal(signal.SIGINT)
+    stderr = proc.communicate(timeout=120)[1]
+    assert proc.returncode == 130, stderr
+    last = stderr.strip().splitlines()[-1]
+    prefix = "interrupted: interrupted during epoch 2; the checkpoint of epoch 1 is kept; continue with: zoo "
+    assert last.startswith(prefix), "the run was not stopped in epoch 2: " + last
+    assert last == f"{prefix}train --resume --out {tmp_path / 'b'}"
+    resumed = subprocess.run([sys.executable, "-m", "zoo.cli", *shlex.split(last.removeprefix(prefix))],
+                             capture_output=True, text=True, env=env)
+    assert resumed.returncode == 0, resumed.stderr
+
+    whole = train(str(data / "drop.yaml"), "mnist", "mnist_fast", epochs=3, batch_size=8,
+                  data_dir=str(data / "data"), out=tmp_path / "a")
+    after = json.loads((tmp_path / "b" / "metrics.json").read_text())
+    figures = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr")
+    states = [json.loads((tmp_path / k / "checkpoints" / "state.json").read_text()) for k in "ab"]
+    assert [[row[f] for f in figures] for row in states[0]["history"]] == \
+           [[row[f] for f in figures] for row in states[1]["history"]]  # full float precision, every epoch
+    assert (tmp_path / "a" / "history.csv").read_text().split("\n")[0] == \
+           (tmp_path / "b" / "history.csv").read_text().split("\n")[0]
+    assert after["test_loss"] == whole.metrics["test_loss"]
+    assert after["test_accuracy"] == whole.metrics["test_accuracy"]
+    assert after["total_seconds"] >= sum(row["seconds"] for row in states[1]["history"])  # both processes
+
+
+def test_resume_restores_every_setting_and_extends_the_epochs(data, tmp_path):
+    run = _copy(data, tmp_path)
+    result = runner.invoke(app, ["train", "--resume", "--out", str(run), "--epochs", "2", "-q"])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["epochs"] == 2 and metrics["recipe"] == "mnist_fast"
+    assert (metrics["train_examples"], metrics["validation_examples"], metrics["test_examples"]) == (115, 13, 50)
+    # 128 sampled, mnist_fast holds out round(0.1 * 128) = 13 for validation; 50 test examples
+    assert metrics["limit"] == 128 and metrics["test_limit"] == 50
+    config = json.loads((run / "config.json").read_text())
+    assert config["recipe"]["epochs"] == 2 and config["recipe"]["batch_size"] == 32
+    assert [r["changed"] for r in config["resumes"]] == [{"epochs": [1, 2]}]
+    state = json.loads((run / "checkpoints" / "state.json").read_text())
+    assert [row["epoch"] for row in state["history"]] == [1, 2]
+    # the schedule was stretched to the new length (115 // 32 = 3 steps an epoch), not run past its end
+    with zipfile.ZipFile(run / "checkpoints" / state["checkpoint"]) as archive:
+        saved = archive.read("config.json").decode()
+    assert re.search(r'"total_steps": 6\b', saved) and not re.search(r'"total_steps": 3\b', saved)
+
+
+@pytest.mark.parametrize("option, value, line", [
+    ("--limit", "100", "--limit 100 contradicts the run's --limit 128"),
+    ("--test-limit", "20", "--test-limit 20 contradicts the run's --test-limit 50"),
+    ("--recipe", "resnet_seed", "--recipe resnet_seed contradicts the run's --recipe mnist_fast"),
+    ("--batch-size", "64", "--batch-size 64 contradicts the run's --batch-size 32"),
+    ("--dataset", "cifar10", "--dataset cifar10 contradicts the run's --dataset mnist"),
+    ("--epochs", "0", None),
+])
+def test_an_option_that_contradicts_the_run_is_refused(option, value, line, data, tmp_path):
+    run = _copy(data, tmp_path)
+    before = (run / "checkpoints" / "state.json").read_bytes()
+    result = runner.invoke(app, ["train", "--resume", "--out", str(run), option, value])
+    assert result.exit_code == 2
+    if line is None:
+        line = "--epochs 0 is fewer than the 1 epochs this run has finished"
+    else:
+        line += "; leave it out to resume with the run's settings, or start a new run with another --out"
+    assert result.stderr.strip() == f"error: {run / 'config.json'}: {line}"
+    assert (run / "checkpoints" / "state.json").read_bytes() == before
+
+
+def test_the_same_model_given_again_is_fine_another_is_refused(data, tmp_path):
+    run = _copy(data, tmp_path)
+    result = runner.invoke(app, ["train", "vgg_mini", "--resume", "--out", str(run)])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (f"error: {run / 'config.json'}: SPEC vgg_mini contradicts the run's SPEC "
+                                     f"{data / 'drop.yaml'}; leave it out to resume with the run's settings, or "
+                                     "start a new run with another --out")
+    os.chdir(data)  # the same spec file named by a relative path is the same setting
+    result = runner.invoke(app, ["train", "drop.yaml", "--resume", "--out", str(run), "--data-dir", "data", "-q"])
+    assert result.exit_code == 0, result.output
