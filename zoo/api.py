@@ -39,7 +39,7 @@ def load_model(path: str, compile: bool = True) -> keras.Model:
     """Load a .keras file written by zoo (custom layers and schedules registered first)."""
     import keras
 
-    import zoo.keras.custom  # noqa: F401
+    import zoo.keras.legacy  # noqa: F401  the layers zoo 0.1 files name
     import zoo.training.schedule  # noqa: F401
 
     return keras.saving.load_model(path, compile=compile)
@@ -52,11 +52,11 @@ def build(name_or_path: str, input_shape=None, classes: int | None = None, polic
     return build_model(plan(name_or_path, input_shape, classes, policy))
 
 
-def train(name_or_path: str, dataset: str = "mnist", recipe=None, **options):
-    """Train a spec on a dataset, as `zoo train` does; returns the run (``run_dir``, ``metrics``,
-    ``history``, ``test_accuracy``). Options are the CLI's: ``epochs``, ``batch_size``, ``limit``,
-    ``test_limit``, ``data_dir``, ``out``, ``resume``, ``seed``, ``precision``, ``strategy``, …"""
+def train(name_or_path: str | None = None, dataset: str | None = None, recipe=None, **options):
+    """Train a spec on a dataset (default mnist), as `zoo train` does; returns the run (``run_dir``,
+    ``metrics``, ``history``, ``test_accuracy``). Options are the CLI's: ``epochs``, ``batch_size``,
+    ``limit``, ``test_limit``, ``data_dir``, ``out``, ``resume``, ``seed``, ``precision``, ``strategy``, …
+    ``zoo.train(out=RUN, resume=True)`` continues a run with the settings it was started with."""
     from zoo.training.trainer import train as run_training
 
     return run_training(name_or_path, dataset, recipe, **options)
-

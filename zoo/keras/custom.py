@@ -1,55 +1,55 @@
-"""The layers Keras lacks, written with keras.ops so every backend runs them."""
+"""The layers Keras lacks, as small functional models of keras.ops.
+
+Each factory returns a callable that, on its first call, wraps the computation in a
+``keras.Model`` named like the plan node. A saved file then holds only Keras's own
+classes (its ops and Model), so plain ``keras.saving.load_model`` reads it without
+importing zoo: Keras 3 imports classes by module only from its own packages, so a
+registered custom layer would need zoo imported first. Files written by zoo 0.1,
+which name the old registered layers, load through ``zoo.load_model`` (zoo.keras.legacy).
+"""
 
 from __future__ import annotations
+
+from typing import Callable
 
 import keras
 from keras import ops
 
 
-@keras.saving.register_keras_serializable(package="zoo")
-class LocalResponseNorm(keras.layers.Layer):
+class _OpsBlock:
+    """Builds ``keras.Model(input, fn(input), name)`` for the input shape it is first called on."""
+
+    def __init__(self, fn: Callable, name: str | None):
+        self.fn, self.name, self.model = fn, name, None
+
+    def __call__(self, x):
+        if self.model is None:
+            inputs = keras.Input(shape=tuple(x.shape[1:]), dtype=getattr(x, "dtype", None) or "float32")
+            self.model = keras.Model(inputs, self.fn(inputs), name=self.name)
+        return self.model(x)
+
+
+def LocalResponseNorm(size: int = 5, alpha: float = 1e-4, beta: float = 0.75, bias: float = 2.0,
+                      name: str | None = None) -> _OpsBlock:
     """b = a / (k + alpha · Σ a²)^beta over `size` neighbouring channels (AlexNet §3.3, as VGG A-LRN uses)."""
-
-    def __init__(self, size: int = 5, alpha: float = 1e-4, beta: float = 0.75, bias: float = 2.0, **kwargs):
-        super().__init__(**kwargs)
-        self.size, self.alpha, self.beta, self.bias = size, alpha, beta, bias
-
-    def call(self, x):
+    def lrn(x):
         channels = x.shape[-1]
-        half = self.size // 2
+        half = size // 2
         squares = ops.pad(ops.square(x), [[0, 0], [0, 0], [0, 0], [half, half]])
         total = squares[..., 0:channels]
-        for i in range(1, self.size):
+        for i in range(1, size):
             total = total + squares[..., i:i + channels]
-        return x / ops.power(self.bias + self.alpha * total, self.beta)
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
-    def get_config(self):
-        return {**super().get_config(), "size": self.size, "alpha": self.alpha, "beta": self.beta, "bias": self.bias}
+        return x / ops.power(bias + alpha * total, beta)
+    return _OpsBlock(lrn, name)
 
 
-@keras.saving.register_keras_serializable(package="zoo")
-class ChannelPad(keras.layers.Layer):
+def ChannelPad(stride: int = 1, channels: int = 0, name: str | None = None) -> _OpsBlock:
     """He et al. 2016 shortcut option A: subsample by `stride`, append `channels` zero channels."""
-
-    def __init__(self, stride: int = 1, channels: int = 0, **kwargs):
-        super().__init__(**kwargs)
-        self.stride, self.channels = stride, channels
-
-    def call(self, x):
-        if self.stride > 1:
-            x = x[:, ::self.stride, ::self.stride, :]
-        return ops.pad(x, [[0, 0], [0, 0], [0, 0], [0, self.channels]])
-
-    def compute_output_shape(self, input_shape):
-        n, h, w, c = input_shape
-        s = self.stride
-        return (n, None if h is None else -(-h // s), None if w is None else -(-w // s), c + self.channels)
-
-    def get_config(self):
-        return {**super().get_config(), "stride": self.stride, "channels": self.channels}
+    def pad(x):
+        if stride > 1:
+            x = x[:, ::stride, ::stride, :]
+        return ops.pad(x, [[0, 0], [0, 0], [0, 0], [0, channels]])
+    return _OpsBlock(pad, name)
 
 
 def adaptive_bins(size: int, out: int) -> list[tuple[int, int]]:
@@ -57,18 +57,14 @@ def adaptive_bins(size: int, out: int) -> list[tuple[int, int]]:
     return [(i * size // out, -(-(i + 1) * size // out)) for i in range(out)]
 
 
-@keras.saving.register_keras_serializable(package="zoo")
-class AdaptivePool(keras.layers.Layer):
+def AdaptivePool(output=(7, 7), mode: str = "avg", name: str | None = None) -> _OpsBlock:
     """Pool H×W to a fixed `output` grid (average or maximum per window), as torch.nn.AdaptiveAvgPool2d."""
+    grid = (output, output) if isinstance(output, int) else tuple(output)
+    reduce = ops.mean if mode == "avg" else ops.max
 
-    def __init__(self, output=(7, 7), mode: str = "avg", **kwargs):
-        super().__init__(**kwargs)
-        self.grid, self.mode = tuple(output), mode  # `output` is taken: a Layer's output tensor
-
-    def call(self, x):
-        reduce = ops.mean if self.mode == "avg" else ops.max
+    def pool(x):
         # windows are rectangles of rows × columns, so pooling rows then columns gives each window's value
-        for axis, out in ((1, self.grid[0]), (2, self.grid[1])):
+        for axis, out in ((1, grid[0]), (2, grid[1])):
             size = x.shape[axis]
             if size == out:
                 continue
@@ -79,9 +75,4 @@ class AdaptivePool(keras.layers.Layer):
                 parts.append(reduce(x[tuple(index)], axis=axis, keepdims=True))
             x = ops.concatenate(parts, axis=axis)
         return x
-
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], *self.grid, input_shape[-1])
-
-    def get_config(self):
-        return {**super().get_config(), "output": list(self.grid), "mode": self.mode}
+    return _OpsBlock(pool, name)
