@@ -6,12 +6,15 @@ PyTorch paths never import TensorFlow.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import platform
+import re
 import sys
+import tempfile
 from functools import lru_cache
-from typing import Any
+from typing import Any, Iterator
 
 
 def backend() -> str:
@@ -200,3 +203,47 @@ def is_out_of_memory(error: BaseException) -> bool:
         return True
     text = str(error)
     return "RESOURCE_EXHAUSTED" in text or "out of memory" in text.lower()
+
+
+# -- a quiet start ------------------------------------------------------------------------
+
+# What TensorFlow's C++ side prints on every start on a machine without CUDA: absl's pre-init
+# banner, INFO lines (oneDNN, "could not find cuda drivers") and the expected cuInit failure.
+# TF_CPP_MIN_LOG_LEVEL does not reach these absl lines. Warnings, errors and Python output pass.
+_START_NOISE = re.compile(
+    r"WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
+    r"|I\d{4} [\d:. ]+\d+ \S+\.cc:\d+\] .*"
+    r"|E\d{4} [\d:. ]+\d+ cuda_(?:platform|diagnostics|driver)\.cc:\d+\] (?:failed call to cuInit|.*kernel driver).*")
+
+
+@contextlib.contextmanager
+def native_stderr_filtered(noise: re.Pattern = _START_NOISE) -> Iterator[None]:
+    """Send file descriptor 2 to a temporary file for the block, then print back every line but ``noise``."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            lines = capture.read().decode("utf-8", errors="replace").splitlines()
+            kept = [line for line in lines if not noise.fullmatch(line)]
+            if kept:
+                sys.stderr.write("\n".join(kept) + "\n")
+                sys.stderr.flush()
+
+
+def start_keras_quietly() -> None:
+    """Import Keras and its backend, and probe for accelerators, with the start-up noise filtered."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow loads: no oneDNN/AVX notes
+    with native_stderr_filtered():
+        import keras
+
+        if keras.config.backend() == "tensorflow":
+            import tensorflow as tf
+
+            tf.config.list_physical_devices("GPU")  # cuInit runs here: its failure on a CPU host is expected

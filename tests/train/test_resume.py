@@ -73,6 +73,8 @@ def test_ctrl_c_then_the_printed_command_gives_the_uninterrupted_history(data, t
     resumed = subprocess.run([sys.executable, "-m", "zoo.cli", *shlex.split(last.removeprefix(prefix))],
                              capture_output=True, text=True, env=env)
     assert resumed.returncode == 0, resumed.stderr
+    for text in (stderr, resumed.stderr):  # TensorFlow's start-up lines (absl banner, cuInit) are filtered
+        assert not re.search(r"absl::InitializeLog|cuInit|^I\d{4} ", text, re.M), text
 
     whole = train(str(data / "drop.yaml"), "mnist", "mnist_fast", epochs=3, batch_size=8,
                   data_dir=str(data / "data"), out=tmp_path / "a")
