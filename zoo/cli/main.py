@@ -206,6 +206,10 @@ def run() -> None:
     import os
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if _needs_keras(sys.argv[1:]):
+        from zoo.system import start_keras_quietly
+
+        start_keras_quietly()  # absl's start-up lines ignore TF_CPP_MIN_LOG_LEVEL: filtered, errors kept
     try:
         app()
     except BrokenPipeError:  # `zoo list | head`: the reader has what it wanted
@@ -217,6 +221,16 @@ def run() -> None:
         _silence_stdout()  # `zoo schema > /dev/full`: one line, not a traceback
         print(f"error: cannot write the output: {e.strerror}", file=sys.stderr)
         sys.exit(2)
+
+
+def _needs_keras(argv: list[str]) -> bool:
+    """Commands that build or train import Keras anyway; help and multi-process supervisors do not."""
+    command = next((a for a in argv if not a.startswith("-")), None)
+    if command not in ("train", "build", "bench") or {"--help", "-h"} & set(argv):
+        return False
+    import os
+
+    return "--coordinator" not in argv or os.environ.get("ZOO_DISTRIBUTED_CHILD") == "1"
 
 
 _WRITE_ERRORS = {getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EIO", "EFBIG") if hasattr(errno, name)}
