@@ -45,11 +45,30 @@ def load_model(path: str, compile: bool = True) -> keras.Model:
     return keras.saving.load_model(path, compile=compile)
 
 
-def build(name_or_path: str, input_shape=None, classes: int | None = None, policy: str = "adapt") -> keras.Model:
-    """A Keras 3 functional model for any input shape (H, W, C)."""
-    from zoo.keras.build import build_model
+def build(name_or_path: str, input_shape=None, classes: int | None = None, policy: str = "adapt", *,
+          outputs: str = "predictions", out_indices=None, feature_pool: str = "before") -> keras.Model:
+    """A Keras 3 functional model for any input shape (H, W, C).
 
-    return build_model(plan(name_or_path, input_shape, classes, policy))
+    ``outputs="features"``: a dict of each stage's last feature map (``C2`` … ``C5``, VGG's
+    ``block1`` …; ``out_indices`` picks some, ``feature_pool="after"`` takes VGG blocks after
+    their pool); ``outputs="pooled"``: ends at the global pool or flatten, no classifier."""
+    from zoo.keras.features import build_outputs
+
+    return build_outputs(plan(name_or_path, input_shape, classes, policy), outputs, out_indices, feature_pool)
+
+
+def features(name_or_path: str, input_shape=None, pool: str = "before", policy: str = "adapt") -> list[dict]:
+    """The feature maps ``build(..., outputs="features")`` returns: name, layer, shape, channels, stride."""
+    from zoo.plan.features import features as feature_maps
+
+    return [f.as_dict() for f in feature_maps(plan(name_or_path, input_shape, None, policy), pool)]
+
+
+def reset_classifier(model: keras.Model, classes: int) -> keras.Model:
+    """``model`` with a new final classifier of ``classes`` units; every other layer and weight kept."""
+    from zoo.keras.features import reset_classifier as swap
+
+    return swap(model, classes)
 
 
 def train(name_or_path: str | None = None, dataset: str | None = None, recipe=None, **options):

@@ -60,11 +60,27 @@ def list_cmd(pattern: Optional[str] = typer.Argument(None, help="Shell wildcard,
 @reports_errors
 def show(name: str = typer.Argument(..., help="A zoo model name or a spec file."),
          input_shape: Optional[str] = InputShape, classes: Optional[int] = Classes,
-         strict: bool = Strict, as_json: bool = AsJson) -> None:
+         strict: bool = Strict, as_json: bool = AsJson,
+         features: bool = typer.Option(False, "--features", help="The feature maps `outputs='features'` "
+                                                                  "returns: layer, shape, channels, stride."),
+         after_pool: bool = typer.Option(False, "--after-pool", help="With --features: VGG blocks after "
+                                                                     "their pool.")) -> None:
     """The per-layer plan: output shapes, parameters, MACs and the layers adapted to this input."""
     from zoo.api import plan
 
     p = plan(name, parse_shape(input_shape), classes, "strict" if strict else "adapt")
+    if features:
+        from zoo.plan.features import features as feature_maps
+
+        found = [f.as_dict() for f in feature_maps(p, "after" if after_pool else "before")]
+        if as_json:
+            emit_json({"name": p.name, "input_shape": list(p.input_shape), "features": found})
+            return
+        from zoo.cli.features_view import features_table
+        from zoo.cli.render import out
+
+        out.print(features_table(p.name, p.input_shape, found))
+        return
     if as_json:
         emit_json(p.as_dict())
         return
