@@ -70,14 +70,19 @@ def reset_classifier(model: keras.Model, classes: int) -> keras.Model:
     new = keras.layers.Dense(classes, activation=head.activation, use_bias=head.use_bias,
                              dtype=head.dtype_policy, name=head.name)
     if inner is None:
-        return keras.Model(model.inputs, new(head.input), name=model.name)
+        return keras.Model(_single(model.inputs), new(head.input), name=model.name)
     # a run's model: pixels → scale → standardise → the zoo network (one nested layer) [→ cast]
-    swapped = keras.Model(inner.inputs, new(head.input), name=inner.name)
+    swapped = keras.Model(_single(inner.inputs), new(head.input), name=inner.name)
     x = model.inputs[0]
     for layer in model.layers:
         if not isinstance(layer, keras.layers.InputLayer):
             x = (swapped if layer is inner else layer)(x)
-    return keras.Model(model.inputs, x, name=model.name)
+    return keras.Model(model.inputs[0], x, name=model.name)
+
+
+def _single(inputs):
+    """One input as a tensor, not a one-item list: Keras then accepts a plain array when called."""
+    return inputs[0] if len(inputs) == 1 else inputs
 
 
 def _final_dense(model: keras.Model):
