@@ -55,6 +55,16 @@ def test_a_folder_holding_the_users_files_is_refused_and_left_as_it_was(data, tm
     assert {p.name: p.read_text() for p in out.iterdir()} == USER_FILES
 
 
+def test_a_folder_holding_a_run_is_not_overwritten(data, tmp_path):
+    run = _copy(data, tmp_path)
+    before = {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()}
+    result = _train(data, run)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (f"error: {run}: run folder already holds a run; use --resume to continue it "
+                                     "or another --out")
+    assert {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()} == before
+
+
 def test_an_empty_folder_is_used_and_marked(data, tmp_path):
     out = tmp_path / "empty"
     out.mkdir()

@@ -64,17 +64,6 @@ def test_the_saved_model_takes_raw_pixels(tiny_spec, mnist_dir, tmp_path):
     assert accuracy > 0.5  # the bar's row gives the label away: a working trainer learns it in 4 short epochs
 
 
-def test_existing_run_folder_is_not_overwritten(tiny_spec, mnist_dir, tmp_path):
-    out = tmp_path / "run"
-    train(str(tiny_spec), "mnist", epochs=1, limit=64, data_dir=str(mnist_dir), out=out)
-    before = (out / "metrics.json").read_bytes()
-    result = runner.invoke(app, ["train", str(tiny_spec), "--data-dir", str(mnist_dir), "--out", str(out), "-e", "1"])
-    assert result.exit_code == 2
-    assert result.stderr.strip() == (f"error: {out}: run folder already holds a run; use --resume to continue it "
-                                     "or another --out")
-    assert (out / "metrics.json").read_bytes() == before
-
-
 def test_divergence_stops_with_a_clear_message_and_keeps_the_last_good_checkpoint(write_spec, mnist_dir, tmp_path):
     spec = write_spec("""
         unstable:
@@ -119,7 +108,7 @@ def _wait_for(path, proc, timeout=120):
 
 def test_sigkill_mid_run_then_resume_gives_each_epoch_once(tiny_spec, mnist_dir, tmp_path):
     out = tmp_path / "run"
-    args = ["train", str(tiny_spec), "--data-dir", str(mnist_dir), "--epochs", "5", "--batch-size", "8",
+    args = ["train", str(tiny_spec), "--data-dir", str(mnist_dir), "--epochs", "3", "--batch-size", "8",
             "--out", str(out), "--quiet"]
     proc = _spawn(args)
     _wait_for(out / "checkpoints" / "state.json", proc)
@@ -128,27 +117,12 @@ def test_sigkill_mid_run_then_resume_gives_each_epoch_once(tiny_spec, mnist_dir,
     proc.wait()
     assert not (out / "metrics.json").exists(), "the run finished before it was killed"
     done = json.loads((out / "checkpoints" / "state.json").read_text())["epoch"]
-    assert 1 <= done < 5
-    resumed = subprocess.run([sys.executable, "-m", "zoo.cli", *args, "--resume"], capture_output=True, text=True)
-    assert resumed.returncode == 0, resumed.stderr
-    assert history_epochs(out) == [1, 2, 3, 4, 5]
-    assert json.loads((out / "metrics.json").read_text())["epochs"] == 5
+    assert 1 <= done < 3
+    resumed = runner.invoke(app, [*args, "--resume"])  # in this process: one TensorFlow start-up fewer
+    assert resumed.exit_code == 0, resumed.output
+    assert history_epochs(out) == [1, 2, 3]
+    assert json.loads((out / "metrics.json").read_text())["epochs"] == 3
     assert len(list((out / "checkpoints").glob("*.keras"))) == 1
-
-
-def test_ctrl_c_saves_and_exits_cleanly(tiny_spec, mnist_dir, tmp_path):
-    out = tmp_path / "run"
-    proc = _spawn(["train", str(tiny_spec), "--data-dir", str(mnist_dir), "--epochs", "50", "--batch-size", "8",
-                   "--out", str(out), "--quiet"])
-    _wait_for(out / "checkpoints" / "state.json", proc)
-    proc.send_signal(signal.SIGINT)
-    _, stderr = proc.communicate(timeout=120)
-    assert proc.returncode == 130
-    assert "Traceback" not in stderr
-    last = stderr.strip().splitlines()[-1]
-    assert last.startswith("interrupted: interrupted during epoch ") and f"--resume --out {out}" in last
-    state = json.loads((out / "checkpoints" / "state.json").read_text())
-    assert history_epochs(out) == list(range(1, state["epoch"] + 1))
 
 
 def test_report_compares_runs(tiny_spec, mnist_dir, tmp_path):
