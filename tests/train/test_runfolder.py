@@ -155,3 +155,11 @@ def test_report_says_which_folder_is_damaged_and_goes_on(file, text, line, data,
     assert result.exit_code == 2
     assert result.stderr.strip() == f"error: {damaged / file}: {line}"
     assert "tiny" in result.stdout and "done" in result.stdout  # the good run is still reported
+
+
+def test_train_without_a_model_or_a_run_to_resume_is_one_line(tmp_path):
+    result = runner.invoke(app, ["train", "--out", str(tmp_path / "run")])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == ("error: name the model to train (zoo train SPEC), or continue a run with "
+                                     "--resume --out RUN")
+    assert not (tmp_path / "run").exists()
