@@ -211,9 +211,9 @@ def schema(model: bool = typer.Option(False, "--model", help="Schema of one mode
 
 # Commands that live in their own modules; each module's register(app) adds them.
 # Heavy imports (Keras, TensorFlow, matplotlib) stay inside the command functions.
-from zoo.cli import bench_cmd, docs_cmd, train_cmd  # noqa: E402
+from zoo.cli import bench_cmd, docs_cmd, export_cmd, train_cmd  # noqa: E402
 
-for _module in (train_cmd, bench_cmd, docs_cmd):
+for _module in (train_cmd, bench_cmd, docs_cmd, export_cmd):
     _module.register(app)
 
 
@@ -242,7 +242,7 @@ def run() -> None:
 def _needs_keras(argv: list[str]) -> bool:
     """Commands that build or train import Keras anyway; help and multi-process supervisors do not."""
     command = next((a for a in argv if not a.startswith("-")), None)
-    if command not in ("train", "build", "bench") or {"--help", "-h"} & set(argv):
+    if command not in ("train", "build", "bench", "export") or {"--help", "-h"} & set(argv):
         return False
     import os
 

@@ -1,0 +1,80 @@
+"""`zoo export`: a zoo model or a .keras file as a SavedModel, ONNX or LiteRT artefact."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from zoo.cli.errors import reports_errors
+
+
+_RUNTIME_NOTES = re.compile(r"INFO: Created TensorFlow Lite XNNPACK delegate for CPU\.|.*cuInit.*")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("export")(export)
+
+
+@reports_errors
+def export(model: str = typer.Argument(..., help="A zoo model name or spec, or a .keras file (e.g. a run's "
+                                                 "model.keras, which takes raw 0–255 pixels)."),
+           fmt: str = typer.Option(..., "--format", "-f", help="saved_model, onnx or litert."),
+           output: Path = typer.Option(..., "--output", "-o", help="The artefact: a folder for saved_model, "
+                                                                   "a .onnx or .tflite file."),
+           batch: Optional[int] = typer.Option(None, "--batch", help="Fix the batch dimension to N "
+                                                                     "(default: free)."),
+           input_shape: Optional[str] = typer.Option(None, "--input-shape", "-i",
+                                                     help="H,W,C for a zoo name (default: the spec's)."),
+           classes: Optional[int] = typer.Option(None, "--classes", "-c", help="Classes, for a zoo name."),
+           check: bool = typer.Option(False, "--check", help="Run the artefact in its runtime on random "
+                                                             "pixels: difference from Keras, latency."),
+           as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Export through Keras's model.export; the artefact is written whole or not at all."""
+    from zoo.cli.main import emit_json, parse_shape
+    from zoo.export.source import load_source
+    from zoo.export.writer import check_request, export_model
+
+    shape = parse_shape(input_shape)
+    check_request(fmt, output, batch)  # before loading or building, which takes seconds
+    keras_model = load_source(model, shape, classes)
+    result = export_model(keras_model, fmt, output, batch)
+    if check:
+        result["check"] = _check(keras_model, result, batch)
+    if as_json:
+        emit_json(result)
+        return
+    from zoo.cli.render import out, safe
+    from zoo.plan.ops import shape_text
+
+    dims = "×".join("N" if v is None else str(v) for v in result["input_shape"])
+    out.print(f"exported {safe(result['model'])} to {safe(output)} ({result['format']}, "
+              f"{result['bytes'] / 1e6:.2f} MB, input {dims} float32)")
+    if check:
+        c = result["check"]
+        out.print(f"check: {c['runtime']} output differs from Keras's by {c['relative_difference']:.1e} "
+                  f"(max |Δ| / max |output|) on {shape_text(c['input_shape'])} random pixels; {c['latency_ms']:.2f} ms a call "
+                  f"(median of 20)")
+
+
+def _check(model, result: dict, batch: int | None) -> dict:
+    import numpy as np
+
+    from zoo.export.runtimes import Runner, median_latency, relative_difference
+
+    from zoo.system import native_stderr_filtered
+
+    shape = (batch or 1, *result["input_shape"][1:])
+    # a run's model scales raw 0–255 pixels itself; a bare network expects inputs near [0, 1]
+    top = 255.0 if any(layer.__class__.__name__ == "Rescaling" for layer in model.layers[:3]) else 1.0
+    x = np.random.default_rng(0).uniform(0, top, shape).astype(np.float32)
+    want = model(x, training=False)
+    want = list(want.values()) if isinstance(want, dict) else [want]
+    with native_stderr_filtered(_RUNTIME_NOTES):
+        runner = Runner(result["path"], result["format"])
+        diff = max(relative_difference(g, np.asarray(w)) for g, w in zip(runner(x), want))
+        latency = median_latency(runner, x)
+    return {"runtime": runner.fmt.runtime, "input_shape": list(shape), "relative_difference": diff,
+            "latency_ms": 1000 * latency}
