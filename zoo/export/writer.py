@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 
 from zoo.errors import ZooError
@@ -78,7 +79,9 @@ def _export(model, fmt: formats.Format, path: Path, signature) -> None:
 
     logging.getLogger("tf2onnx").setLevel(logging.ERROR)
     try:
-        with native_stderr_filtered(_EVERY_LINE), contextlib.redirect_stdout(io.StringIO()):
+        with native_stderr_filtered(_EVERY_LINE), contextlib.redirect_stdout(io.StringIO()), \
+                warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # tf2onnx's numpy 2 patch asks about np.object
             model.export(str(path), format=fmt.keras, verbose=False, input_signature=signature)
     except ZooError:
         raise
