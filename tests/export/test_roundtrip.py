@@ -83,3 +83,23 @@ def test_feature_backbone_exports_every_map(tmp_path):
     for w in want.values():
         match = [g for g in got if g.shape == tuple(np.shape(w))]
         assert min(relative_difference(g, np.asarray(w)) for g in match) <= 1e-5
+
+
+@pytest.mark.parametrize("fmt", ["onnx", "litert"])
+def test_a_run_model_keeps_its_normalisation_and_takes_raw_pixels(fmt, tmp_path):
+    """Normalization's statistics become graph constants: one input (raw 0–255 pixels), not three."""
+    import keras
+
+    from tests.keras.test_reset_classifier import run_like
+
+    run_like("vgg_mini", (28, 28, 1)).save(tmp_path / "model.keras")
+    model = keras.saving.load_model(tmp_path / "model.keras")
+    needs(fmt)
+    export_model(str(tmp_path / "model.keras"), fmt, tmp_path / SUFFIX[fmt])
+    if fmt == "onnx":
+        import onnxruntime
+
+        assert len(onnxruntime.InferenceSession(str(tmp_path / "m.onnx")).get_inputs()) == 1
+    x = np.random.default_rng(4).integers(0, 256, (4, 28, 28, 1)).astype(np.float32)
+    (got,) = Runner(tmp_path / SUFFIX[fmt], fmt)(x)
+    assert relative_difference(got, np.asarray(model([x], training=False))) <= 1e-5

@@ -48,6 +48,9 @@ def export_model(model, fmt_name: str, output, batch: int | None = None) -> dict
 
     if len(model.inputs) != 1:
         raise ZooError(f"{model.name} has {len(model.inputs)} inputs; export takes single-input models")
+    from zoo.export.constants import with_constant_normalisation
+
+    model = with_constant_normalisation(model)
     shape = (batch, *model.inputs[0].shape[1:])
     signature = [keras.InputSpec(shape=shape, dtype="float32")]
     with (atomic_output if fmt.suffix else _atomic_folder)(output, "--output") as tmp:
