@@ -64,6 +64,15 @@ def features(name_or_path: str, input_shape=None, pool: str = "before", policy: 
     return [f.as_dict() for f in feature_maps(plan(name_or_path, input_shape, None, policy), pool)]
 
 
+def export(model, format: str, output, batch: int | None = None) -> dict:
+    """Write ``model`` (a keras.Model, a .keras file such as a run's model.keras, or a zoo name) as a
+    ``saved_model`` folder, an ``onnx`` or a ``litert`` file, as `zoo export` does; returns its facts
+    (``path``, ``bytes``, ``input_shape``). ``batch`` fixes the batch dimension; by default it is free."""
+    from zoo.exporting.writer import export_model
+
+    return export_model(model, format, output, batch)
+
+
 def reset_classifier(model: keras.Model, classes: int) -> keras.Model:
     """``model`` with a new final classifier of ``classes`` units; every other layer and weight kept."""
     from zoo.keras.features import reset_classifier as swap

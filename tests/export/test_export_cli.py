@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from zoo.cli.main import app
-from zoo.export.formats import missing
+from zoo.exporting.formats import missing
 
 
 def run(*args):
@@ -107,3 +107,13 @@ def test_export_writes_the_artefact_and_says_so(tmp_path):
     text = run("vgg_mini", "-f", "onnx", "-o", "m.onnx")
     assert text.exit_code == 0
     assert text.stdout.startswith("exported vgg_mini to m.onnx (onnx, 0.29 MB, input N×28×28×1 float32)")
+
+
+def test_zoo_export_stays_the_function_after_the_package_is_imported(tmp_path):
+    import zoo
+    import zoo.exporting.writer  # noqa: F401  the package is `exporting`, so `zoo.export` is not rebound
+
+    if missing(["tf2onnx", "onnx"]):
+        pytest.skip("onnx packages not installed (pip install 'zoo[export]')")
+    facts = zoo.export("vgg_mini", "onnx", tmp_path / "m.onnx", batch=1)
+    assert facts["input_shape"] == [1, 28, 28, 1] and (tmp_path / "m.onnx").stat().st_size == facts["bytes"]

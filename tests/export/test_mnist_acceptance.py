@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 
 from tests.conftest import SHARED_DATA
-from zoo.export import FORMATS
-from zoo.export.formats import missing
-from zoo.export.runtimes import Runner
+from zoo.exporting import FORMATS
+from zoo.exporting.formats import missing
+from zoo.exporting.runtimes import Runner
 
 MNIST = SHARED_DATA / "mnist"
 OUT = {"onnx": "m.onnx", "litert": "m.tflite", "saved_model": "m_saved_model"}

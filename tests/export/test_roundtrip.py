@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 import zoo
-from zoo.export import FORMATS, export_model
-from zoo.export.formats import missing
-from zoo.export.runtimes import Runner, relative_difference
+from zoo.exporting import FORMATS, export_model
+from zoo.exporting.formats import missing
+from zoo.exporting.runtimes import Runner, relative_difference
 
 SUFFIX = {"saved_model": "sm", "onnx": "m.onnx", "litert": "m.tflite"}
 

@@ -36,8 +36,8 @@ def export(model: str = typer.Argument(..., help="A zoo model name or spec, or a
            as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Export through Keras's model.export; the artefact is written whole or not at all."""
     from zoo.cli.main import emit_json, parse_shape
-    from zoo.export.source import load_source
-    from zoo.export.writer import check_request, export_model
+    from zoo.exporting.source import load_source
+    from zoo.exporting.writer import check_request, export_model
 
     shape = parse_shape(input_shape)
     check_request(fmt, output, batch)  # before loading or building, which takes seconds
@@ -64,7 +64,7 @@ def export(model: str = typer.Argument(..., help="A zoo model name or spec, or a
 def _check(model, result: dict, batch: int | None) -> dict:
     import numpy as np
 
-    from zoo.export.runtimes import Runner, median_latency, relative_difference
+    from zoo.exporting.runtimes import Runner, median_latency, relative_difference
 
     from zoo.system import native_stderr_filtered
 

@@ -13,7 +13,7 @@ import warnings
 from pathlib import Path
 
 from zoo.errors import ZooError
-from zoo.export import formats
+from zoo.exporting import formats
 from zoo.outpath import atomic_output, check_output_path
 
 _EVERY_LINE = re.compile(r".*")  # the converters' native log lines: the result is checked instead
@@ -41,14 +41,14 @@ def export_model(model, fmt_name: str, output, batch: int | None = None) -> dict
     """Export ``model`` (a keras.Model, a .keras path or a zoo name) to ``output``; the artefact's facts."""
     fmt = check_request(fmt_name, output, batch)
     if isinstance(model, str):
-        from zoo.export.source import load_source
+        from zoo.exporting.source import load_source
 
         model = load_source(model)
     import keras
 
     if len(model.inputs) != 1:
         raise ZooError(f"{model.name} has {len(model.inputs)} inputs; export takes single-input models")
-    from zoo.export.constants import with_constant_normalisation
+    from zoo.exporting.constants import with_constant_normalisation
 
     model = with_constant_normalisation(model)
     shape = (batch, *model.inputs[0].shape[1:])

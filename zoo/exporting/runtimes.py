@@ -7,7 +7,7 @@ import time
 import numpy as np
 
 from zoo.errors import ZooError
-from zoo.export import formats
+from zoo.exporting import formats
 
 
 class Runner:
