@@ -37,7 +37,8 @@ def files(tmp_path):
 
 
 @pytest.mark.parametrize("args,line", [
-    (["vgg_mini", "-f", "tflite", "-o", "m.tflite"], "--format must be one of: saved_model, onnx, litert (got 'tflite')"),
+    (["vgg_mini", "-f", "tflite", "-o", "m.tflite"],
+     "--format must be one of: saved_model, onnx, litert (got 'tflite')"),
     (["vgg_mini", "-f", "onnx", "-o", "m.bin"], "--output must end in .onnx for the onnx format (got 'm.bin')"),
     (["vgg_mini", "-f", "litert", "-o", "m.onnx"], "--output must end in .tflite for the litert format (got 'm.onnx')"),
     (["vgg_mini", "-f", "onnx", "-o", "m.onnx", "--batch", "0"], "--batch must be a positive integer (got 0)"),

@@ -57,8 +57,8 @@ def export(model: str = typer.Argument(..., help="A zoo model name or spec, or a
     if check:
         c = result["check"]
         out.print(f"check: {c['runtime']} output differs from Keras's by {c['relative_difference']:.1e} "
-                  f"(max |Δ| / max |output|) on {shape_text(c['input_shape'])} random pixels; {c['latency_ms']:.2f} ms a call "
-                  f"(median of 20)")
+                  f"(max |Δ| / max |output|) on {shape_text(c['input_shape'])} random pixels; "
+                  f"{c['latency_ms']:.2f} ms a call (median of 20)")
 
 
 def _check(model, result: dict, batch: int | None) -> dict:
