@@ -223,7 +223,7 @@ def _load_checkpoint(run_dir: Path, name: str):
 
     import keras
 
-    import zoo.keras.custom  # noqa: F401  (registers the custom layers)
+    import zoo.keras.legacy  # noqa: F401  (zoo 0.1 checkpoints hold its registered layers)
     import zoo.training.schedule  # noqa: F401  (registers the learning-rate schedule)
 
     state_file = run_dir / "checkpoints" / "state.json"
