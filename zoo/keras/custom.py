@@ -29,27 +29,33 @@ class _OpsBlock:
         return self.model(x)
 
 
+def local_response_norm(x, size: int, alpha: float, beta: float, bias: float):
+    """b = a / (k + alpha · Σ a²)^beta over `size` neighbouring channels of ``x`` (N×H×W×C)."""
+    channels = x.shape[-1]
+    half = size // 2
+    squares = ops.pad(ops.square(x), [[0, 0], [0, 0], [0, 0], [half, half]])
+    total = squares[..., 0:channels]
+    for i in range(1, size):
+        total = total + squares[..., i:i + channels]
+    return x / ops.power(bias + alpha * total, beta)
+
+
+def channel_pad(x, stride: int, channels: int):
+    """``x`` subsampled by `stride`, with `channels` zero channels appended."""
+    if stride > 1:
+        x = x[:, ::stride, ::stride, :]
+    return ops.pad(x, [[0, 0], [0, 0], [0, 0], [0, channels]])
+
+
 def LocalResponseNorm(size: int = 5, alpha: float = 1e-4, beta: float = 0.75, bias: float = 2.0,
                       name: str | None = None) -> _OpsBlock:
-    """b = a / (k + alpha · Σ a²)^beta over `size` neighbouring channels (AlexNet §3.3, as VGG A-LRN uses)."""
-    def lrn(x):
-        channels = x.shape[-1]
-        half = size // 2
-        squares = ops.pad(ops.square(x), [[0, 0], [0, 0], [0, 0], [half, half]])
-        total = squares[..., 0:channels]
-        for i in range(1, size):
-            total = total + squares[..., i:i + channels]
-        return x / ops.power(bias + alpha * total, beta)
-    return _OpsBlock(lrn, name)
+    """Local response normalisation (AlexNet §3.3, as VGG A-LRN uses)."""
+    return _OpsBlock(lambda x: local_response_norm(x, size, alpha, beta, bias), name)
 
 
 def ChannelPad(stride: int = 1, channels: int = 0, name: str | None = None) -> _OpsBlock:
     """He et al. 2016 shortcut option A: subsample by `stride`, append `channels` zero channels."""
-    def pad(x):
-        if stride > 1:
-            x = x[:, ::stride, ::stride, :]
-        return ops.pad(x, [[0, 0], [0, 0], [0, 0], [0, channels]])
-    return _OpsBlock(pad, name)
+    return _OpsBlock(lambda x: channel_pad(x, stride, channels), name)
 
 
 def adaptive_bins(size: int, out: int) -> list[tuple[int, int]]:
@@ -57,22 +63,24 @@ def adaptive_bins(size: int, out: int) -> list[tuple[int, int]]:
     return [(i * size // out, -(-(i + 1) * size // out)) for i in range(out)]
 
 
+def adaptive_pool(x, grid: tuple[int, int], mode: str):
+    """``x`` (N×H×W×C) pooled to ``grid`` with PyTorch's adaptive windows."""
+    reduce = ops.mean if mode == "avg" else ops.max
+    # windows are rectangles of rows × columns, so pooling rows then columns gives each window's value
+    for axis, out in ((1, grid[0]), (2, grid[1])):
+        size = x.shape[axis]
+        if size == out:
+            continue
+        index = [slice(None)] * 4
+        parts = []
+        for start, stop in adaptive_bins(size, out):
+            index[axis] = slice(start, stop)
+            parts.append(reduce(x[tuple(index)], axis=axis, keepdims=True))
+        x = ops.concatenate(parts, axis=axis)
+    return x
+
+
 def AdaptivePool(output=(7, 7), mode: str = "avg", name: str | None = None) -> _OpsBlock:
     """Pool H×W to a fixed `output` grid (average or maximum per window), as torch.nn.AdaptiveAvgPool2d."""
     grid = (output, output) if isinstance(output, int) else tuple(output)
-    reduce = ops.mean if mode == "avg" else ops.max
-
-    def pool(x):
-        # windows are rectangles of rows × columns, so pooling rows then columns gives each window's value
-        for axis, out in ((1, grid[0]), (2, grid[1])):
-            size = x.shape[axis]
-            if size == out:
-                continue
-            index = [slice(None)] * 4
-            parts = []
-            for start, stop in adaptive_bins(size, out):
-                index[axis] = slice(start, stop)
-                parts.append(reduce(x[tuple(index)], axis=axis, keepdims=True))
-            x = ops.concatenate(parts, axis=axis)
-        return x
-    return _OpsBlock(pool, name)
+    return _OpsBlock(lambda x: adaptive_pool(x, grid, mode), name)

@@ -7,9 +7,8 @@ New files hold no zoo classes (see zoo.keras.custom); these keep their registere
 from __future__ import annotations
 
 import keras
-from keras import ops
 
-from zoo.keras.custom import adaptive_bins
+from zoo.keras.custom import adaptive_pool, channel_pad, local_response_norm
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -21,13 +20,7 @@ class LocalResponseNorm(keras.layers.Layer):
         self.size, self.alpha, self.beta, self.bias = size, alpha, beta, bias
 
     def call(self, x):
-        channels = x.shape[-1]
-        half = self.size // 2
-        squares = ops.pad(ops.square(x), [[0, 0], [0, 0], [0, 0], [half, half]])
-        total = squares[..., 0:channels]
-        for i in range(1, self.size):
-            total = total + squares[..., i:i + channels]
-        return x / ops.power(self.bias + self.alpha * total, self.beta)
+        return local_response_norm(x, self.size, self.alpha, self.beta, self.bias)
 
     def compute_output_shape(self, input_shape):
         return input_shape
@@ -45,9 +38,7 @@ class ChannelPad(keras.layers.Layer):
         self.stride, self.channels = stride, channels
 
     def call(self, x):
-        if self.stride > 1:
-            x = x[:, ::self.stride, ::self.stride, :]
-        return ops.pad(x, [[0, 0], [0, 0], [0, 0], [0, self.channels]])
+        return channel_pad(x, self.stride, self.channels)
 
     def compute_output_shape(self, input_shape):
         n, h, w, c = input_shape
@@ -67,19 +58,7 @@ class AdaptivePool(keras.layers.Layer):
         self.grid, self.mode = tuple(output), mode  # `output` is taken: a Layer's output tensor
 
     def call(self, x):
-        reduce = ops.mean if self.mode == "avg" else ops.max
-        # windows are rectangles of rows × columns, so pooling rows then columns gives each window's value
-        for axis, out in ((1, self.grid[0]), (2, self.grid[1])):
-            size = x.shape[axis]
-            if size == out:
-                continue
-            index = [slice(None)] * 4
-            parts = []
-            for start, stop in adaptive_bins(size, out):
-                index[axis] = slice(start, stop)
-                parts.append(reduce(x[tuple(index)], axis=axis, keepdims=True))
-            x = ops.concatenate(parts, axis=axis)
-        return x
+        return adaptive_pool(x, self.grid, self.mode)
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], *self.grid, input_shape[-1])
