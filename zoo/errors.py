@@ -49,3 +49,7 @@ class ShapeError(ZooError):
 
 class UnknownModelError(ZooError):
     """No spec of that name in the registry."""
+
+
+class WeightsError(ZooError):
+    """A weights file is unreadable, or does not fit the model it is loaded into."""

@@ -1,0 +1,32 @@
+"""Weights in: Keras files (``.weights.h5``, ``.keras``, keras.applications' legacy ``.h5``) and
+PyTorch state dicts of torchvision-layout ResNets and VGGs (``.safetensors``, ``.pth``)."""
+
+from __future__ import annotations
+
+from zoo.weights.assign import Entry, Loaded, assign
+from zoo.weights.source import open_source
+
+
+def load_weights(model, plan, path) -> Loaded:
+    """Load ``path`` into ``model`` (built from ``plan``); all or nothing. Returns what was loaded
+    and the notes on what was not (another class count, grey input)."""
+    with open_source(path) as source:
+        loaded = Loaded(source.path, source.layout)
+        if source.layout == "torch":
+            from zoo.weights import torch_layout
+
+            mapping = torch_layout.bindings(plan, source.path)
+            bindings = {name: [Entry(key, source.tensors.get(key), convert) for key, convert in pairs]
+                        for name, pairs in mapping.items()}
+            wanted = {key for pairs in mapping.values() for key, _ in pairs}
+            unused = [key for key in source.tensors
+                      if key not in wanted and not key.endswith("num_batches_tracked")]
+        else:
+            from zoo.weights import keras_layout
+
+            raw, unused = keras_layout.bindings(model, source)
+            bindings = {name: [Entry(*e) for e in entries] for name, entries in raw.items()}
+        return assign(model, plan, bindings, unused, loaded)
+
+
+__all__ = ["Loaded", "load_weights"]
