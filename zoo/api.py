@@ -46,15 +46,35 @@ def load_model(path: str, compile: bool = True) -> keras.Model:
 
 
 def build(name_or_path: str, input_shape=None, classes: int | None = None, policy: str = "adapt", *,
-          outputs: str = "predictions", out_indices=None, feature_pool: str = "before") -> keras.Model:
+          outputs: str = "predictions", out_indices=None, feature_pool: str = "before",
+          weights=None) -> keras.Model:
     """A Keras 3 functional model for any input shape (H, W, C).
 
     ``outputs="features"``: a dict of each stage's last feature map (``C2`` … ``C5``, VGG's
     ``block1`` …; ``out_indices`` picks some, ``feature_pool="after"`` takes VGG blocks after
-    their pool); ``outputs="pooled"``: ends at the global pool or flatten, no classifier."""
-    from zoo.keras.features import build_outputs
+    their pool); ``outputs="pooled"``: ends at the global pool or flatten, no classifier.
 
-    return build_outputs(plan(name_or_path, input_shape, classes, policy), outputs, out_indices, feature_pool)
+    ``weights``: a file to load, all or nothing: Keras ``.weights.h5``/``.keras``, keras.applications'
+    ``.h5``, or a PyTorch state dict (``.safetensors``, ``.pth``) for the torchvision-layout ``_tv``
+    specs. A classifier of another class count keeps its initialisation and 1-channel input sums the
+    first kernel over the file's channels; each is said in a `WeightsNote` warning."""
+    p = plan(name_or_path, input_shape, classes, policy)
+    if weights is None:
+        from zoo.keras.features import build_outputs
+
+        return build_outputs(p, outputs, out_indices, feature_pool)
+    import warnings
+
+    from zoo.weights.model import build_loaded
+
+    model, loaded = build_loaded(p, weights, outputs, out_indices, feature_pool)
+    for note in loaded.notes:
+        warnings.warn(note, WeightsNote, stacklevel=2)
+    return model
+
+
+class WeightsNote(UserWarning):
+    """What ``build(weights=…)`` did not load as it stands in the file (another class count, grey input)."""
 
 
 def features(name_or_path: str, input_shape=None, pool: str = "before", policy: str = "adapt") -> list[dict]:

@@ -31,6 +31,8 @@ def export(model: str = typer.Argument(..., help="A zoo model name or spec, or a
            input_shape: Optional[str] = typer.Option(None, "--input-shape", "-i",
                                                      help="H,W,C for a zoo name (default: the spec's)."),
            classes: Optional[int] = typer.Option(None, "--classes", "-c", help="Classes, for a zoo name."),
+           weights: Optional[Path] = typer.Option(None, "--weights", "-w",
+                                                  help="A weights file to load into a zoo name or spec first."),
            check: bool = typer.Option(False, "--check", help="Run the artefact in its runtime on random "
                                                              "pixels: difference from Keras, latency."),
            as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
@@ -41,7 +43,9 @@ def export(model: str = typer.Argument(..., help="A zoo model name or spec, or a
 
     shape = parse_shape(input_shape)
     check_request(fmt, output, batch)  # before loading or building, which takes seconds
-    keras_model = load_source(model, shape, classes)
+    from zoo.cli.notes import say_loaded
+
+    keras_model = load_source(model, shape, classes, weights, on_loaded=say_loaded)
     result = export_model(keras_model, fmt, output, batch)
     if check:
         result["check"] = _check(keras_model, result, batch)

@@ -11,6 +11,7 @@ from typing import Optional
 import typer
 
 from zoo.cli.errors import reports_errors
+from zoo.cli.notes import say_loaded
 from zoo.errors import ShapeError, ZooError, visible
 from zoo.outpath import atomic_output, check_output_path
 
@@ -20,6 +21,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 InputShape = typer.Option(None, "--input-shape", "-i", help="H,W,C, e.g. 28,28,1 (default: the spec's).")
 Classes = typer.Option(None, "--classes", "-c", help="Output classes (default: the spec's).")
 AsJson = typer.Option(False, "--json", help="Print JSON instead of tables.")
+Weights = typer.Option(None, "--weights", "-w", help="Load this file: .weights.h5, .keras, keras.applications' "
+                       ".h5, or a PyTorch .safetensors/.pth for the `_tv` specs.")
 Strict = typer.Option(False, "--strict", help="Refuse, rather than adapt, layers that do not fit the input.")
 
 
@@ -95,7 +98,7 @@ def show(name: str = typer.Argument(..., help="A zoo model name or a spec file."
 def build(name: str = typer.Argument(..., help="A zoo model name or a spec file."),
           input_shape: Optional[str] = InputShape, classes: Optional[int] = Classes,
           output: Optional[Path] = typer.Option(None, "--output", "-o", help="Save the model here (.keras)."),
-          strict: bool = Strict, as_json: bool = AsJson) -> None:
+          weights: Optional[Path] = Weights, strict: bool = Strict, as_json: bool = AsJson) -> None:
     """Build the Keras model, print its summary and counts, and save it when asked."""
     from zoo.api import plan
 
@@ -104,13 +107,23 @@ def build(name: str = typer.Argument(..., help="A zoo model name or a spec file.
         if output.suffix != ".keras":
             raise ShapeError(f"--output must end in .keras (got {str(output)!r})")
         check_output_path(output, "--output")  # before the build, which takes seconds to minutes
-    from zoo.keras.build import build_model
+    loaded = None
+    if weights is not None:
+        from zoo.weights.model import build_loaded
+        from zoo.weights.source import check_path
 
-    model = build_model(p)
+        check_path(weights)
+        model, loaded = build_loaded(p, weights)
+        say_loaded(loaded)
+    else:
+        from zoo.keras.build import build_model
+
+        model = build_model(p)
     trainable = _weight_count(model.trainable_weights)
     result = {**p.summary(), "params": int(model.count_params()), "trainable_params": trainable,
               "non_trainable_params": _weight_count(model.non_trainable_weights),
-              "keras_layers": len(model.layers), "saved_to": None}
+              "keras_layers": len(model.layers), "saved_to": None,
+              "weights": loaded.as_dict() if loaded else None}
     if output is not None:
         with atomic_output(output, "--output") as tmp:  # a failed save leaves no half-written file
             model.save(tmp)

@@ -54,6 +54,10 @@ def train(spec: Optional[str] = typer.Argument(None, help="A zoo model name or a
           process_id: Optional[int] = typer.Option(None, "--process-id", help="This process: 0 to N-1; 0 writes the run."),
           precision: Optional[str] = typer.Option(None, "--precision", help="float32, mixed_float16, mixed_bfloat16."),
           jit: Optional[str] = typer.Option(None, "--jit", help="auto, on or off."),
+          weights: Optional[Path] = typer.Option(None, "--weights", "-w",
+                                                 help="Start from this weights file (fine-tuning): .weights.h5, "
+                                                      ".keras, .h5, .safetensors or .pth; a classifier of "
+                                                      "another class count starts afresh."),
           quiet: bool = typer.Option(False, "--quiet", "-q", help="Plain log lines instead of progress bars.")) -> None:
     """Train SPEC on a dataset; writes config, history, metrics, curves, checkpoints and the model."""
     from zoo.training.trainer import Interrupted, train as run
@@ -74,7 +78,7 @@ def train(spec: Optional[str] = typer.Argument(None, help="A zoo model name or a
         result = run(spec, dataset, recipe, epochs=epochs, batch_size=batch_size, limit=limit, test_limit=test_limit,
                      data_dir=data_dir, out=out, resume=resume, quiet=quiet, strategy=strategy,
                      precision=precision, jit=jit, max_memory=max_memory,
-                     cache=cache, input_size=input_size)
+                     cache=cache, input_size=input_size, weights=weights)
     except Interrupted as e:
         print(f"interrupted: {e.line_text()}", file=sys.stderr)
         raise typer.Exit(130)

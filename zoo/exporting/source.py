@@ -11,16 +11,26 @@ from zoo.errors import ZooError
 from zoo.safefile import kind_of
 
 
-def load_source(model: str, input_shape=None, classes: int | None = None):
-    """The Keras model MODEL names; a bad file is one `ZooError` line naming it."""
+def load_source(model: str, input_shape=None, classes: int | None = None, weights=None, on_loaded=None):
+    """The Keras model MODEL names; a bad file is one `ZooError` line naming it. ``weights`` loads a
+    file into a zoo name or spec; ``on_loaded`` is told what was loaded (and the notes)."""
     if model.endswith(".keras"):
-        if input_shape is not None or classes is not None:
-            raise ZooError("--input-shape and --classes apply to a zoo name or spec, not a .keras file",
-                           file=model)
+        if input_shape is not None or classes is not None or weights is not None:
+            raise ZooError("--input-shape, --classes and --weights apply to a zoo name or spec, not a .keras "
+                           "file (it has its weights)", file=model)
         return load_keras_file(model)
     import zoo
 
-    return zoo.build(model, input_shape, classes)
+    if weights is None:
+        return zoo.build(model, input_shape, classes)
+    from zoo.weights.model import build_loaded
+    from zoo.weights.source import check_path
+
+    check_path(weights)
+    built, loaded = build_loaded(zoo.plan(model, input_shape, classes), weights)
+    if on_loaded is not None:
+        on_loaded(loaded)
+    return built
 
 
 def load_keras_file(path: str):

@@ -20,7 +20,9 @@ from zoo.training.runfiles import Config, RunFileError, State, read_json, read_s
 # Options as the CLI spells them, and whether they live in the settings or in the recipe.
 SETTINGS = {"spec": "SPEC", "dataset": "--dataset", "data_dir": "--data-dir", "recipe": "--recipe",
             "limit": "--limit", "test_limit": "--test-limit", "strategy": "--strategy",
-            "input_size": "--input-size"}
+            "input_size": "--input-size", "weights": "--weights"}
+# Settings added after runs were first written: an older config.json without them had the default.
+ADDED_LATER = {"weights": None}
 RECIPE = {"epochs": "--epochs", "batch_size": "--batch-size", "seed": "--seed", "precision": "--precision",
           "precise_bn_batches": "--precise-bn-batches", "jit": "--jit"}
 # How the run reads its data or compiles, or how long it goes on: not what it learns from.
@@ -55,11 +57,12 @@ def reference(value: str | None) -> str | None:
     return text
 
 
-def settings(spec: str, dataset: str, data_dir, recipe: str, limit, test_limit, strategy, input_size) -> dict:
+def settings(spec: str, dataset: str, data_dir, recipe: str, limit, test_limit, strategy, input_size,
+             weights=None) -> dict:
     """What config.json stores, so that ``restore`` can give the run back its settings."""
     return {"spec": reference(spec), "dataset": reference(dataset), "data_dir": reference(data_dir),
             "recipe": reference(recipe), "limit": limit, "test_limit": test_limit, "strategy": strategy,
-            "input_size": input_size}
+            "input_size": input_size, "weights": reference(weights)}
 
 
 def restore(run_dir: Path, given: dict[str, Any]) -> Restored:
@@ -70,7 +73,7 @@ def restore(run_dir: Path, given: dict[str, Any]) -> Restored:
     if config.settings is None:
         raise ResumeError("written by an older zoo that did not record its settings; it cannot be resumed "
                           "exactly: start a new run", file=str(config_file))
-    stored = dict(config.settings)
+    stored = {**ADDED_LATER, **config.settings}
     missing = [key for key in SETTINGS if key not in stored]
     if missing:
         raise ResumeError(f"settings.{missing[0]}: missing", file=str(config_file))
@@ -86,7 +89,7 @@ def restore(run_dir: Path, given: dict[str, Any]) -> Restored:
                 raise ResumeError(f"the recipe given contradicts the run's recipe {config.recipe_name!r}; leave it "
                                   f"out to resume, or start a new run with another --out", file=str(config_file))
             continue
-        now = reference(value) if key in ("spec", "dataset", "data_dir", "recipe") else value
+        now = reference(value) if key in ("spec", "dataset", "data_dir", "recipe", "weights") else value
         if value is not None and now != stored[key]:
             _refuse(flag, value, stored[key], config_file)
     updates = {}

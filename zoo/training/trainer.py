@@ -15,7 +15,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from zoo.errors import ZooError
+from zoo.errors import ZooError, visible
 from zoo.training import runfolder
 from zoo.training.distribute import check as check_strategy
 from zoo.training.outcome import TrainResult, finish, record_resume, write_config
@@ -44,19 +44,20 @@ def train(spec: str | None = None, dataset: str | None = None, recipe: str | Rec
           resume: bool = False, quiet: bool = True, strategy: str | None = None,
           precise_bn_batches: int | None = None, jit: str | None = None, precision: str | None = None,
           seed: int | None = None, max_memory: str | int | None = None, cache: str | None = None,
-          input_size: int | None = None) -> TrainResult:
+          input_size: int | None = None, weights: str | Path | None = None) -> TrainResult:
     """Train ``spec`` on ``dataset`` (default mnist); returns the run folder, final metrics and history.
 
     With ``resume=True`` and ``out``, the run continues with the settings stored in its config.json;
     an option that contradicts them is refused, except ``epochs`` (to extend), ``jit``, ``cache``
-    and ``max_memory``."""
+    and ``max_memory``. ``weights``: a file to start from (see `zoo.build`); a classifier of another
+    class count starts from its initialisation, and grey images sum the first kernel's channels."""
     from zoo.spec.registry import resolve
 
     started = time.perf_counter()
     given = dict(spec=spec, dataset=dataset, recipe=recipe, data_dir=data_dir, limit=limit,
                  test_limit=test_limit, strategy=strategy, input_size=input_size, epochs=epochs,
                  batch_size=batch_size, seed=seed, precision=precision, precise_bn_batches=precise_bn_batches,
-                 jit=jit)
+                 jit=jit, weights=None if weights is None else str(weights))
     restored = None
     if resume:
         if out is None:
@@ -67,12 +68,17 @@ def train(spec: str | None = None, dataset: str | None = None, recipe: str | Rec
         spec, dataset, recipe, data_dir, limit, test_limit, strategy, input_size = (
             restored.options[k] for k in ("spec", "dataset", "recipe", "data_dir", "limit", "test_limit",
                                           "strategy", "input_size"))
+        weights = restored.options["weights"]  # recorded; the checkpoint, not the file, is loaded again
     elif spec is None:
         raise TrainingError("name the model to train (zoo train SPEC), or continue a run with --resume --out RUN")
     dataset, strategy, cache = dataset or "mnist", strategy or "none", cache or "auto"
     name, registry = resolve(spec)
     model_spec = registry.spec(name)
     check_strategy(strategy)  # before any work: a strategy this backend cannot run is one line
+    if weights is not None and restored is None:  # a missing or unknown file: one line before the data loads
+        from zoo.weights.source import check_path
+
+        check_path(weights)
     if limit is not None and limit < 2:
         raise TrainingError(f"--limit must be at least 2 (got {limit})")
     if test_limit is not None and test_limit < 1:
@@ -89,18 +95,19 @@ def train(spec: str | None = None, dataset: str | None = None, recipe: str | Rec
         run_dir = Path(out) if out is not None else \
             Path("runs") / f"{name}-{Path(str(dataset)).stem}-{datetime.now():%Y%m%d-%H%M%S}"
     settings = make_settings(spec, dataset, data_dir, recipe if isinstance(recipe, str) else recipe_name,
-                             limit, test_limit, strategy, input_size)
+                             limit, test_limit, strategy, input_size, weights)
     from zoo.training import distribute
 
     cluster = distribute.cluster_from()
     writer = cluster is None or cluster.process_id == 0  # only process 0 writes (and locks) the run folder
     with runfolder.claim(run_dir, resume) if writer else contextlib.nullcontext(run_dir):
         return _run(name, model_spec, dataset, data_dir, run_dir, restored, recipe_name, recipe_obj, settings,
-                    limit, test_limit, strategy, cache, input_size, max_memory, quiet, started)
+                    limit, test_limit, strategy, cache, input_size, max_memory, quiet, started,
+                    None if restored else weights)
 
 
 def _run(name, model_spec, dataset, data_dir, run_dir, restored, recipe_name, recipe_obj, settings, limit,
-         test_limit, strategy, cache, input_size, max_memory, quiet, started) -> TrainResult:
+         test_limit, strategy, cache, input_size, max_memory, quiet, started, weights=None) -> TrainResult:
     from zoo.data import load_dataset, stream  # image folders over the memory budget are read lazily
     from zoo.data.sample import stratified
     from zoo.plan.planner import plan_model
@@ -170,7 +177,7 @@ def _run(name, model_spec, dataset, data_dir, run_dir, restored, recipe_name, re
                 if placement.writes_run_folder:
                     record_resume(run_dir, restored)
             else:
-                model = _with_normalisation(plan, *channel_stats(train_split.x))
+                model = _with_normalisation(plan, *channel_stats(train_split.x), weights)
                 _compile(model, recipe_obj, len(train_batches), jit_on)
                 history = []
                 write_config(run_dir, name, model_spec, plan, recipe_name, recipe_obj, data, info, jit_on,
@@ -240,13 +247,21 @@ def _load_checkpoint(run_dir: Path, name: str):
         raise TrainingError(text, file=str(path)) from None
 
 
-def _with_normalisation(plan, mean, variance):
+def _with_normalisation(plan, mean, variance, weights=None):
     """Raw 0–255 pixels in: scale to [0, 1], then standardise with the training split's channel statistics."""
     import keras
 
     from zoo.keras.build import build_model
 
     base = build_model(plan)
+    if weights is not None:  # into the zoo network itself: the file knows nothing of the normalisation
+        from zoo.weights import load_weights
+
+        loaded = load_weights(base, plan, weights)
+        print(visible(f"weights: {loaded.tensors} tensors of {loaded.layers} layers from {loaded.path}"),
+              file=sys.stderr)
+        for note in loaded.notes:
+            print(visible(f"note: {note}"), file=sys.stderr)
     pixels = keras.Input(shape=plan.input_shape, name="pixels")
     x = keras.layers.Rescaling(1.0 / 255.0, name="scale")(pixels)
     x = keras.layers.Normalization(mean=mean, variance=variance, name="standardise")(x)

@@ -29,4 +29,14 @@ def load_weights(model, plan, path) -> Loaded:
         return assign(model, plan, bindings, unused, loaded)
 
 
-__all__ = ["Loaded", "load_weights"]
+def check_layout(plan, path) -> None:
+    """Refuse a PyTorch file for a plan that is not a torchvision-layout network, from the plan alone."""
+    from zoo.weights.source import TORCH_SUFFIXES
+
+    if str(path).endswith(TORCH_SUFFIXES):
+        from zoo.weights import torch_layout
+
+        torch_layout.bindings(plan, str(path))
+
+
+__all__ = ["Loaded", "check_layout", "load_weights"]

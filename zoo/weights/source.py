@@ -42,13 +42,27 @@ class Source:
     tensors: dict[str, Tensor]        # torch: state-dict key → tensor
 
 
+TORCH_SUFFIXES = (".safetensors", ".pth", ".pt", ".bin")
+SUFFIXES = (".weights.h5", ".keras", ".h5", ".hdf5", *TORCH_SUFFIXES)
+
+
+def check_path(path) -> Path:
+    """A readable regular file with a weights suffix, or one error line: checked before a long build."""
+    name = str(path)
+    path = check_regular(path, WeightsError)
+    if not path.name.endswith(SUFFIXES):
+        raise WeightsError("unknown weights format: expected .weights.h5, .keras, .h5 (keras.applications), "
+                           ".safetensors or .pth/.pt (PyTorch)", file=name)
+    if path.stat().st_size > MAX_BYTES:
+        raise WeightsError(f"is over {MAX_BYTES:,} bytes, the most zoo reads as weights", file=name)
+    return path
+
+
 @contextlib.contextmanager
 def open_source(path) -> Iterator[Source]:
     name = str(path)
-    path = check_regular(path, WeightsError)
-    if path.stat().st_size > MAX_BYTES:
-        raise WeightsError(f"is over {MAX_BYTES:,} bytes, the most zoo reads as weights", file=name)
-    suffix = "".join(path.suffixes[-2:]) if path.name.endswith(".weights.h5") else path.suffix
+    path = check_path(path)
+    suffix = ".weights.h5" if path.name.endswith(".weights.h5") else path.suffix
     if suffix == ".safetensors":
         yield _safetensors(path, name)
     elif suffix in (".pth", ".pt", ".bin"):
@@ -59,9 +73,6 @@ def open_source(path) -> Iterator[Source]:
     elif suffix in (".h5", ".hdf5", ".weights.h5"):
         with _hdf5(path, name) as source:
             yield source
-    else:
-        raise WeightsError("unknown weights format: expected .weights.h5, .keras, .h5 (keras.applications), "
-                           ".safetensors or .pth/.pt (PyTorch)", file=name)
 
 
 def _safetensors(path: Path, name: str) -> Source:

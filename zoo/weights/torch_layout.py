@@ -23,19 +23,21 @@ TORCH_EPSILON = 1e-5
 
 def bindings(plan: Plan, path: str) -> dict[str, list[tuple[str, object]]]:
     """zoo layer name → [(state-dict key, convert)] in the order of the Keras layer's weights."""
-    _check_common(plan, path)
     family = plan.meta.get("family")
-    if family == "resnet":
-        return _resnet(plan, path)
-    if family == "vgg":
-        return _vgg(plan, path)
-    raise WeightsError(f"{plan.name}: a PyTorch state dict maps onto torchvision-layout ResNets and VGGs "
-                       f"(the `_tv` specs), not onto the {family or 'unknown'} family", file=path)
+    if family not in ("resnet", "vgg"):
+        raise WeightsError(f"{plan.name}: a PyTorch state dict maps onto torchvision-layout ResNets and VGGs "
+                           f"(the `_tv` specs), not onto the {family or 'unknown'} family", file=path)
+    _check_common(plan, path)
+    return _resnet(plan, path) if family == "resnet" else _vgg(plan, path)
 
 
 def _refuse(plan: Plan, path: str, why: str) -> WeightsError:
+    from zoo.spec.registry import default_registry
+
+    twin = f"{plan.name}_tv" if f"{plan.name}_tv" in default_registry().names() else \
+        ("resnet50_tv" if plan.meta.get("family") == "resnet" else "vgg16_tv")
     return WeightsError(f"{plan.name} is not a torchvision-layout network ({why}); its outputs would differ "
-                        f"from PyTorch's with every shape equal: use a `_tv` spec such as resnet50_tv", file=path)
+                        f"from PyTorch's with every shape equal: use a `_tv` spec such as {twin}", file=path)
 
 
 def _check_common(plan: Plan, path: str) -> None:

@@ -1,0 +1,15 @@
+"""Lines that tell the user what a command did on their behalf (to stderr, so --json stays clean)."""
+
+from __future__ import annotations
+
+import sys
+
+from zoo.errors import visible
+
+
+def say_loaded(loaded) -> None:
+    """What `--weights` loaded, and a `note:` line for each thing it did not load as the file has it."""
+    print(visible(f"weights: {loaded.tensors} tensors of {loaded.layers} layers from {loaded.path} "
+                  f"({loaded.layout} layout)"), file=sys.stderr)
+    for note in loaded.notes:
+        print(visible(f"note: {note}"), file=sys.stderr)
