@@ -20,7 +20,8 @@ def test_onnx_export_carries_the_loaded_weights(tmp_path):
     source = zoo.build("vgg_mini", (28, 28, 1), 10)
     rng = np.random.default_rng(0)
     for w in source.weights:  # far from any initialisation: an export of fresh weights would differ
-        w.assign(rng.normal(0.5 if "variance" in w.path else 0.0, 0.2, w.shape).astype("float32"))
+        w.assign((rng.uniform(0.5, 1.5, w.shape) if "variance" in w.path else rng.normal(0, 0.2, w.shape))
+                 .astype("float32"))
     weights = tmp_path / "mini.weights.h5"
     source.save_weights(weights)
     out = tmp_path / "m.onnx"
