@@ -171,3 +171,15 @@ def test_features_model_takes_the_loaded_weights(resnet18_file):
     features = zoo.build("resnet18_tv", (64, 64, 3), 1000, outputs="features", weights=path)
     np.testing.assert_array_equal(np.asarray(features.get_layer("conv5_block2_2_conv").kernel),
                                   state["layer4.1.conv2.weight"].transpose(2, 3, 1, 0))
+
+
+def test_cli_build_with_fixture_weights_saves_a_model_that_reproduces_torchvision(safetensors_lib, tmp_path):
+    weights, check = fixture_or_skip("resnet18")
+    out = tmp_path / "r18.keras"
+    result = CliRunner().invoke(app, ["build", "resnet18_tv", "--weights", str(weights), "-c", "1000", "--json",
+                                      "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["weights"]["tensors"] == 102
+    reference = np.load(check)
+    got = _logits(zoo.load_model(str(out)), reference["input_nchw"].transpose(0, 2, 3, 1))
+    assert np.abs(got - reference["output"]).max() <= 1e-4 * np.abs(reference["output"]).max()
