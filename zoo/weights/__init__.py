@@ -24,8 +24,7 @@ def load_weights(model, plan, path) -> Loaded:
         else:
             from zoo.weights import keras_layout
 
-            raw, unused = keras_layout.bindings(model, source)
-            bindings = {name: [Entry(*e) for e in entries] for name, entries in raw.items()}
+            bindings, unused = keras_layout.bindings(model, source)
         return assign(model, plan, bindings, unused, loaded)
 
 

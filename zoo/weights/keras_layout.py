@@ -12,6 +12,7 @@ import re
 
 import keras
 
+from zoo.weights.assign import Entry
 from zoo.weights.convert import SAME
 from zoo.weights.source import Source, Tensor
 
@@ -34,8 +35,9 @@ def order_keys(model: keras.Model) -> dict[str, str]:
     return keys
 
 
-def bindings(model: keras.Model, source: Source):
-    """(layer name → [(file key, tensor or None, convert)], the file's entries left unused)."""
+def bindings(model: keras.Model, source: Source) -> tuple[dict[str, list[Entry]], list[str]]:
+    """(layer name → its variables' file entries, the file's entries no layer takes). A file holding more
+    variables for a layer than it has gives an extra entry with no conversion, refused in `assign`."""
     if source.layout == "keras_legacy":
         files = source.groups
         keys = {layer.name: layer.name for layer in model.layers}
@@ -43,16 +45,13 @@ def bindings(model: keras.Model, source: Source):
         keys = order_keys(model)
         files = _best_prefix(source.groups, set(keys.values()))
     out = {}
-    for layer in model.layers:
-        if not layer.weights:
-            continue
+    for layer in (layer for layer in model.layers if layer.weights):
         key = keys[layer.name]
-        tensors: list[Tensor | None] = list(files.get(key, []))
-        tensors += [None] * (len(layer.weights) - len(tensors))
-        out[layer.name] = [(t.key if t else key, t, SAME) for t in tensors[:len(layer.weights)]]
-        if len(files.get(key, [])) > len(layer.weights):
-            extra = files[key][len(layer.weights)]
-            out[layer.name].append((extra.key, extra, None))  # more variables than the layer has
+        found: list[Tensor] = files.get(key, [])
+        entries = [Entry(t.key, t, SAME) for t in found[:len(layer.weights)]]
+        entries += [Entry(f"{key} variable {i}", None, SAME) for i in range(len(entries), len(layer.weights))]
+        entries += [Entry(t.key, t, None) for t in found[len(layer.weights):]]
+        out[layer.name] = entries
     used = {keys[layer.name] for layer in model.layers if layer.weights}
     unused = [tensors[0].key for key, tensors in files.items() if key not in used]
     return out, unused
