@@ -280,8 +280,10 @@ def test_reference_rows_name_the_variant_and_the_twin(pages):
     """Equal counts are not equal networks: torchvision's resnet50 is v1.5 with PyTorch's padding."""
     v1 = pages["models/resnet50.md"]
     assert "- **Variant**: ResNet v1 (stride on the first 1×1), TensorFlow's `same` padding\n" in v1
-    assert ("- **Twins**: keras.applications `ResNet50` is [resnet50_keras](resnet50_keras.md); "
-            "torchvision `resnet50` is [resnet50_tv](resnet50_tv.md)\n") in v1
+    assert ("- **Twins**: [resnet50_keras](resnet50_keras.md) is keras.applications `ResNet50`, with a bias on "
+            "every convolution, batch-norm epsilon 1.001e-5, batch-norm momentum 0.99; "
+            "[resnet50_tv](resnet50_tv.md) is torchvision `resnet50`, with ResNet v1.5 (stride on the 3×3), "
+            "PyTorch's symmetric padding\n") in v1
     assert ("not the same network (theirs: ResNet v1.5 (stride on the 3×3), PyTorch's symmetric padding); "
             "`resnet50_tv` is theirs") in v1
     tv = pages["models/resnet50_tv.md"]

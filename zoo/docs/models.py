@@ -100,7 +100,7 @@ def collect(registry: Registry | None = None) -> list[Family]:
             except ZooError as e:  # e.g. a 32×32 design whose dense head would be too large at 224×224
                 at[shape], errors[shape] = None, e.message
         try:
-            refs = references(name, plan_model(name, spec, REFERENCE_INPUT, REFERENCE_CLASSES))
+            refs = references(name, plan_model(name, spec, REFERENCE_INPUT, REFERENCE_CLASSES), spec)
         except ZooError:
             refs = []
         doc = ModelDoc(name, chain[0], spec, chain, plan_model(name, spec), at, refs, errors)
@@ -136,6 +136,13 @@ bias per convolution filter, **− conv bias** ours without the biases. The pape
 column is the paper's own figure, in millions of parameters or in GFLOPs
 (multiply-adds ×10⁹, as He et al. count them). MACs are the multiply-accumulates
 of convolutions and dense layers, in millions.
+
+Equal counts are not equal networks: torchvision's `resnet50` has every weight
+shape of our `resnet50` and computes another function (ResNet v1.5, stride on
+the 3×3, with PyTorch's symmetric padding, where ours is v1 with TensorFlow's
+`same` padding). **same network** marks the library model whose weights load into
+ours and give its outputs; each model's page names the variant of every library
+model and which of our specs is its twin.
 """
 
 
@@ -238,13 +245,15 @@ def model_page_text(m: ModelDoc, family: Family) -> str:
 
 
 def twins_text(m: ModelDoc) -> str:
-    """Which other library's model this one is, or which of our specs is theirs."""
+    """Which other library's model this one is, or which of our specs is theirs and what that one
+    does otherwise than this one."""
     out = []
     for r in m.refs:
         if r.twin == m.name:
             out.append(f"this is {r.library} `{r.model}`: its weights load and give its outputs")
         elif r.twin:
-            out.append(f"{r.library} `{r.model}` is [{r.twin}]({Path(model_page(r.twin)).name})")
+            out.append(f"[{r.twin}]({Path(model_page(r.twin)).name}) is {r.library} `{r.model}`, "
+                       f"with {r.variant or 'other layer names'}")
     return "; ".join(out)
 
 

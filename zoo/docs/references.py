@@ -19,7 +19,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from zoo.docs.layouts import BASIC, PLAIN, V1, V1_5, V2_LAST, Layout, differences, layout_of, words
 from zoo.plan.graph import Plan
+from zoo.spec.schema import ModelSpec
 
 REFERENCE_INPUT = (224, 224, 3)
 REFERENCE_CLASSES = 1000
@@ -39,19 +41,20 @@ TORCHVISION = {"vgg11": 132_863_336, "vgg11_bn": 132_868_840, "vgg13": 133_047_8
                "resnet101": 44_549_160, "resnet152": 60_192_808, "resnext50_32x4d": 25_028_904,
                "resnext101_32x8d": 88_791_336, "wide_resnet50_2": 68_883_240, "wide_resnet101_2": 126_886_696}
 
-# What each library model computes, in words: models with equal counts can still differ here.
-_PYTORCH = "PyTorch's symmetric padding"
-VARIANTS = {
-    **{("keras.applications", f"ResNet{d}"): "ResNet v1 (stride on the first 1×1), TensorFlow's `same` padding, a bias on every "
-       "convolution, batch-norm epsilon 1.001e-5" for d in (50, 101, 152)},
-    **{("keras.applications", f"ResNet{d}V2"): "ResNet v2 (pre-activation, stride on a stage's last block)"
+# What each library model computes beyond its shapes: models with equal counts can still differ here.
+_KERAS_BN = {"bn_epsilon": 1.001e-5, "bn_momentum": 0.99}  # keras.applications' batch norm
+_TORCH_BN = {"bn_epsilon": 1e-5, "bn_momentum": 0.9}       # PyTorch's defaults (momentum 0.1, its convention)
+LAYOUTS = {
+    **{("keras.applications", f"ResNet{d}"): Layout(V1, "same", True, **_KERAS_BN) for d in (50, 101, 152)},
+    **{("keras.applications", f"ResNet{d}V2"): Layout(V2_LAST, "symmetric", "auto", **_KERAS_BN)
        for d in (50, 101, 152)},
-    **{("keras.applications", f"VGG{d}"): "no dropout, which changes training only" for d in (16, 19)},
-    **{("torchvision", f"resnet{d}"): f"basic blocks, {_PYTORCH}" for d in (18, 34)},
-    **{("torchvision", name): f"ResNet v1.5 (stride on the 3×3), {_PYTORCH}"
+    **{("keras.applications", f"VGG{d}"): Layout() for d in (16, 19)},
+    **{("torchvision", f"resnet{d}"): Layout(BASIC, "symmetric", False, **_TORCH_BN) for d in (18, 34)},
+    **{("torchvision", name): Layout(V1_5, "symmetric", False, **_TORCH_BN)
        for name in ("resnet50", "resnet101", "resnet152", "resnext50_32x4d", "resnext101_32x8d",
                     "wide_resnet50_2", "wide_resnet101_2")},
-    **{("torchvision", name): "adaptive 7×7 average pool before the classifier (any input size)"
+    **{("torchvision", name): Layout(dropout=True, adaptive_pool=True,
+                                     **(_TORCH_BN if name.endswith("_bn") else {}))
        for name in TORCHVISION if name.startswith("vgg")},
 }
 
@@ -78,8 +81,8 @@ class Reference:
     model: str
     params: int
     short: str     # the relation in a few symbols, for tables: "=", "− BN stats", "+ conv bias", …
-    relation: str  # the same in words: how the figure follows from our plan at 224×224×3, 1000 classes
-    variant: str = ""   # what the library's model computes, e.g. "ResNet v1.5 (stride on the 3×3), …"
+    relation: str  # the same in words: how the figure follows from our plan, and whether it is our network
+    variant: str = ""   # what theirs does otherwise than ours, e.g. "ResNet v1.5 (stride on the 3×3), …"
     twin: str | None = None  # our spec that computes what it computes (None: no such spec)
 
     @property
@@ -93,37 +96,36 @@ def twin_of(library: str, model: str) -> str | None:
     return next((ours for ours, theirs in names.items() if theirs == model and (ours, library) in TWINS), None)
 
 
-def references(name: str, plan: Plan) -> list[Reference]:
-    """The published totals for model ``name``; ``plan`` must be at 224×224×3 with 1000 classes."""
+def references(name: str, plan: Plan, spec: ModelSpec | None = None) -> list[Reference]:
+    """The published totals for model ``name``; ``plan`` must be at 224×224×3 with 1000 classes.
+
+    Each says whether the library's model is ours (a twin) or, if not, what it does otherwise and
+    which of our specs is it. ``spec``: the validated spec of ``name`` (read from the registry if None).
+    """
     out = []
     for library, names, figures in (("keras.applications", KERAS_NAMES, KERAS_APPLICATIONS),
                                     ("torchvision", TORCHVISION_NAMES, TORCHVISION)):
         if name in names:
             model = names[name]
+            if spec is None:
+                from zoo.spec.registry import default_registry
+                spec = default_registry().spec(name)
             short, text = relation(plan, figures[model])
             twin = twin_of(library, model)
+            otherwise = differences(layout_of(spec), LAYOUTS[(library, model)])
             if twin == name:
                 text += "; the same network: its weights load into ours and give its outputs"
             else:
-                text += f"; not the same network (theirs: {VARIANTS[(library, model)]})"
+                text += f"; not the same network (theirs: {otherwise or 'other layer names'})"
                 text += f"; `{twin}` is theirs" if twin else ""
-            out.append(Reference(library, model, figures[model], short, text, VARIANTS[(library, model)], twin))
+            out.append(Reference(library, model, figures[model], short, text, otherwise, twin))
     return out
 
 
-def variant(spec) -> str:
+def variant(spec: ModelSpec) -> str:
     """Our residual layout in the words the libraries' variants use, "" for plain networks."""
-    block = spec.block
-    if block is None:
-        return ""
-    words = []
-    if block.preact:
-        words.append("pre-activation (v2)")
-    elif block.type == "bottleneck":
-        words.append("ResNet v1 (stride on the first 1×1)" if block.stride_on == "1x1"
-                     else "ResNet v1.5 (stride on the 3×3)")
-    words.append("PyTorch's symmetric padding" if block.padding == "symmetric" else "TensorFlow's `same` padding")
-    return ", ".join(words)
+    layout = layout_of(spec)
+    return "" if layout.blocks == PLAIN else f"{words(layout, 'blocks')}, {words(layout, 'padding')}"
 
 
 def conv_bias(plan: Plan, present: bool) -> int:
