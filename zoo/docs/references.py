@@ -68,8 +68,9 @@ TORCHVISION_NAMES = {name: name for name in TORCHVISION} | {
     "resnet50_keras": "resnet50", "resnet101_keras": "resnet101", "resnet152_keras": "resnet152"}
 TORCHVISION_NAMES |= {f"{name}_tv": name for name in TORCHVISION if name.startswith(("resnet", "vgg"))}
 
-# The pairs that compute the same function: the other library's weights load by name and give its
-# outputs (tests/keras/test_v2_twins.py, the interop tests, ../shared/fixtures/torchvision).
+# The pairs that compute the same function: the other library's weights load and give its outputs
+# (tests/keras/test_twins.py takes its keras.applications constructors from KERAS_NAMES; tests/weights
+# with ../shared/fixtures/torchvision). tests/docs/test_docs_twins.py checks their layouts agree.
 TWINS = {(name, "keras.applications") for name in KERAS_NAMES if name.endswith("_keras")} | {
     (name, "torchvision") for name in TORCHVISION_NAMES
     if name.endswith("_tv") or name.startswith(("resnext", "wide_resnet"))}
