@@ -67,9 +67,10 @@ def write_keras2_h5(model: keras.Model, path) -> None:
                 group.create_dataset(name, data=keras.ops.convert_to_numpy(w))
 
 
-@pytest.mark.parametrize("name", [_slow_unless(n == "resnet50_keras", n) for n in NAMES])
+@pytest.mark.slow  # by name, order cannot matter: the default suite has the notop test below
+@pytest.mark.parametrize("name", NAMES)
 def test_legacy_h5_loads_by_name(name, tmp_path):
-    """By name the order cannot matter, so one twin suffices in the default suite."""
+    """Every twin loads the file Keras's legacy writer makes from its reference, by layer name."""
     ref = reference(name)
     path = tmp_path / "ref.h5"
     write_legacy_h5(ref, path)
