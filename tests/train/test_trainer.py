@@ -49,6 +49,22 @@ def test_train_writes_every_run_file(tiny_spec, mnist_dir, tmp_path):
     assert config["device"]["backend"] == "tensorflow" and config["jit_compile"] is False
 
 
+def test_train_names_the_adapted_layers(write_spec, mnist_dir, tmp_path):
+    # 28 → 14 → 7 → 3 → 1: the fifth 2×2 pool meets a 1×1 map and is skipped
+    spec = write_spec("""
+        pools:
+          features: [4, M, M, M, M, M]
+          head: [{type: flatten}, {type: classifier}]
+    """, "pools.yaml")
+    result = runner.invoke(app, ["train", str(spec), "--data-dir", str(mnist_dir), "--out", str(tmp_path / "run"),
+                                 "-e", "1", "--limit", "64", "--test-limit", "32", "-q"])
+    assert result.exit_code == 0, result.output
+    lines = result.stderr.splitlines()
+    at = lines.index("1 layer(s) adapted to this input:")
+    assert lines[at + 1] == "  block5_pool (features[5]): skipped: the 2×2 pool does not fit the 1×1 input"
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["adapted"] == ["block5_pool"]
+
+
 def test_the_saved_model_takes_raw_pixels(tiny_spec, mnist_dir, tmp_path):
     import keras
     import numpy as np

@@ -130,6 +130,10 @@ def _run(name, model_spec, dataset, data_dir, run_dir, restored, recipe_name, re
         raise TrainingError("the test split is empty: nothing to measure the run on", file=str(data.source))
     classes = len(data.class_names)
     plan = plan_model(name, model_spec, tuple(int(v) for v in x_train.shape[1:]), classes)
+    if plan.adapted:  # named, as `zoo build` names them: the README promises the builder says so
+        print(visible(f"{len(plan.adapted)} layer(s) adapted to this input:"), file=sys.stderr)
+        for node in plan.adapted:
+            print(visible(f"  {node.name} ({node.source}): {node.note}"), file=sys.stderr)
 
     import keras
 
