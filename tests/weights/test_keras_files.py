@@ -107,3 +107,16 @@ def test_keras_file_of_another_architecture_is_refused(tmp_path):
                                                r"\(3, 3, 16, 16\)"):
         load_weights(model, zoo.plan("resnet32", (32, 32, 3), 10), path)
     assert all(np.array_equal(a, np.asarray(b)) for a, b in zip(before, model.weights))
+
+
+def test_legacy_file_with_chunked_name_attributes(reference, tmp_path):
+    """HDF5 caps an attribute at 64 KB: Keras writes a long `layer_names` as layer_names0, layer_names1, …"""
+    import h5py
+
+    path = _legacy(reference, tmp_path / "chunked.h5")
+    with h5py.File(path, "r+") as f:
+        names = list(f.attrs["layer_names"])
+        del f.attrs["layer_names"]
+        half = len(names) // 2
+        f.attrs["layer_names0"], f.attrs["layer_names1"] = names[:half], names[half:]
+    _same(reference, zoo.build("resnet50_keras", SHAPE, 1000, weights=path), X)

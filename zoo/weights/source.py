@@ -160,7 +160,7 @@ def _hdf5(path, name: str) -> Iterator[Source]:
         raise WeightsError(f"not a valid HDF5 file ({_first_line(e)})", file=name) from None
     with handle:
         root = handle["model_weights"] if "model_weights" in handle else handle  # a legacy whole-model .h5
-        if "layer_names" in root.attrs:
+        if "layer_names" in root.attrs or "layer_names0" in root.attrs:
             yield Source(name, "keras_legacy", _legacy_groups(root, name), {})
         elif "layers" in handle:
             yield Source(name, "keras", _keras_groups(handle["layers"], name), {})
@@ -189,14 +189,24 @@ def _keras_groups(layers, name: str, prefix: str = "") -> dict[str, list[Tensor]
 
 def _legacy_groups(root, name: str) -> dict[str, list[Tensor]]:
     groups = {}
-    for layer in root.attrs["layer_names"]:
-        layer = layer.decode() if isinstance(layer, bytes) else str(layer)
+    for layer in _names(root.attrs, "layer_names"):
         group = root.get(layer)
-        names = [w.decode() if isinstance(w, bytes) else str(w) for w in group.attrs.get("weight_names", [])] \
-            if group is not None else []
+        names = _names(group.attrs, "weight_names") if group is not None else []
         if names:
             groups[layer] = [_dataset(group[w], f"{layer}/{w}", name) for w in names]
     return groups
+
+
+def _names(attrs, name: str) -> list[str]:
+    """A list attribute; HDF5 caps an attribute at 64 KB, so Keras splits long ones into name0, name1, …"""
+    if name in attrs:
+        values = list(attrs[name])
+    else:
+        values, i = [], 0
+        while f"{name}{i}" in attrs:
+            values += list(attrs[f"{name}{i}"])
+            i += 1
+    return [v.decode() if isinstance(v, bytes) else str(v) for v in values]
 
 
 def _dataset(dataset, key: str, name: str) -> Tensor:
