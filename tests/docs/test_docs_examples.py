@@ -141,9 +141,16 @@ def test_excerpts_must_appear_in_order():
         assert_excerpt("d\nb 1", "a\nb 1\nd\n", "here")
 
 
+@pytest.fixture(scope="module")
+def page_runs() -> dict[str, tuple[int, Path]]:
+    """Each page's run in this module: (commands run, folder), so the tutorial's count reuses its page's run."""
+    return {}
+
+
 @pytest.mark.parametrize("page", PAGES)
-def test_page_runs_as_written(page, tmp_path, shell_env):
-    run_page(page, work_folder(tmp_path), shell_env)
+def test_page_runs_as_written(page, tmp_path, shell_env, page_runs):
+    folder = work_folder(tmp_path)
+    page_runs[page] = run_page(page, folder, shell_env), folder
 
 
 @pytest.mark.slow
@@ -152,9 +159,12 @@ def test_page_runs_as_written_with_its_long_commands(page, tmp_path, shell_env):
     run_page(page, work_folder(tmp_path), shell_env, slow=True)
 
 
-def test_tutorial_runs_every_command(tmp_path, shell_env):
-    folder = work_folder(tmp_path)
-    assert run_page("docs/tutorial.md", folder, shell_env) == 8
+def test_tutorial_runs_every_command(tmp_path, shell_env, page_runs):
+    if "docs/tutorial.md" not in page_runs:  # run alone (-k): the page test did not run first
+        folder = work_folder(tmp_path)
+        page_runs["docs/tutorial.md"] = run_page("docs/tutorial.md", folder, shell_env), folder
+    ran, folder = page_runs["docs/tutorial.md"]
+    assert ran == 8
     assert (folder / "my_resnets.yaml").is_file() and (folder / "broken.yaml").is_file()
 
 
