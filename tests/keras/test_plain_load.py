@@ -5,21 +5,25 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import numpy as np
+import pytest
 from typer.testing import CliRunner
 
 import zoo
 from zoo.cli.main import app
 
-# Runs in a fresh interpreter: loads the file, proves zoo was never imported, writes the outputs.
+# Runs in a fresh interpreter: loads each file, proves zoo was never imported, writes the outputs. One
+# interpreter for every file of the module: a TensorFlow start-up costs ~5 s here.
 LOADER = """
 import sys
 import numpy as np
 import keras
-model = keras.saving.load_model(sys.argv[1])
+for path, x, y in zip(*[iter(sys.argv[1:])] * 3):
+    model = keras.saving.load_model(path)
+    np.save(y, np.asarray(model(np.load(x), training=False)))
 assert not [m for m in sys.modules if m == "zoo" or m.startswith("zoo.")], "zoo was imported"
-np.save(sys.argv[3], np.asarray(model(np.load(sys.argv[2]), training=False)))
 """
 
 EVERY_CUSTOM_OP = """
@@ -35,33 +39,46 @@ tiny:
 """
 
 
-def outputs_without_zoo(path, x, tmp_path) -> np.ndarray:
-    np.save(tmp_path / "x.npy", x)
+def outputs_without_zoo(files: dict, folder) -> dict:
+    """{name: (path, x)} → {name: outputs} from one process that never imports zoo."""
+    args = []
+    for name, (path, x) in files.items():
+        np.save(folder / f"{name}_x.npy", x)
+        args += [str(path), str(folder / f"{name}_x.npy"), str(folder / f"{name}_y.npy")]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    done = subprocess.run([sys.executable, "-c", LOADER, str(path), str(tmp_path / "x.npy"), str(tmp_path / "y.npy")],
-                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+    done = subprocess.run([sys.executable, "-c", LOADER, *args], capture_output=True, text=True, env=env,
+                          cwd=folder, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
-    return np.load(tmp_path / "y.npy")
+    return {name: np.load(folder / f"{name}_y.npy") for name in files}
 
 
-def test_zoo_build_output_of_resnet20_loads_with_plain_keras(tmp_path):
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    """resnet20 saved by `zoo build -o`, and a model with every custom op saved by Keras; both loaded plainly."""
+    folder = tmp_path_factory.mktemp("plain")
+    cli = CliRunner().invoke(app, ["build", "resnet20", "-o", str(folder / "r.keras")])
+    (folder / "tiny.yaml").write_text(EVERY_CUSTOM_OP, encoding="utf-8")
+    tiny = zoo.build(f"{folder / 'tiny.yaml'}:tiny")
+    tiny.save(folder / "t.keras")
+    files = {"tiny": (folder / "t.keras", np.random.default_rng(1).random((3, 12, 12, 3), dtype=np.float32) * 255)}
+    if cli.exit_code == 0:
+        files["resnet20"] = (folder / "r.keras", np.random.default_rng(0).random((2, 32, 32, 3), dtype=np.float32))
+    return SimpleNamespace(cli=cli, tiny=tiny, files=files, plain=outputs_without_zoo(files, folder))
+
+
+def test_zoo_build_output_of_resnet20_loads_with_plain_keras(saved):
     import keras
 
-    result = CliRunner().invoke(app, ["build", "resnet20", "-o", str(tmp_path / "r.keras")])
-    assert result.exit_code == 0, result.output
-    x = np.random.default_rng(0).random((2, 32, 32, 3), dtype=np.float32)
-    expected = np.asarray(keras.saving.load_model(tmp_path / "r.keras")(x, training=False))
-    np.testing.assert_array_equal(outputs_without_zoo(tmp_path / "r.keras", x, tmp_path), expected)
+    assert saved.cli.exit_code == 0, saved.cli.output
+    path, x = saved.files["resnet20"]
+    expected = np.asarray(keras.saving.load_model(path)(x, training=False))
+    np.testing.assert_array_equal(saved.plain["resnet20"], expected)
 
 
-def test_lrn_option_a_shortcut_and_adaptive_pool_load_with_plain_keras(write_spec, tmp_path):
-    model = zoo.build(f"{write_spec(EVERY_CUSTOM_OP)}:tiny")
-    assert {"lrn1", "conv3_block1_0_pad", "adaptive_avg_pool"} <= {
-        layer.name for layer in model.layers}
-    model.save(tmp_path / "t.keras")
-    x = np.random.default_rng(1).random((3, 12, 12, 3), dtype=np.float32) * 255
-    np.testing.assert_array_equal(outputs_without_zoo(tmp_path / "t.keras", x, tmp_path),
-                                  np.asarray(model(x, training=False)))
+def test_lrn_option_a_shortcut_and_adaptive_pool_load_with_plain_keras(saved):
+    assert {"lrn1", "conv3_block1_0_pad", "adaptive_avg_pool"} <= {layer.name for layer in saved.tiny.layers}
+    _, x = saved.files["tiny"]
+    np.testing.assert_array_equal(saved.plain["tiny"], np.asarray(saved.tiny(x, training=False)))
 
 
 def test_files_of_zoo_0_1_with_registered_layers_still_load_through_zoo(tmp_path):
