@@ -44,11 +44,14 @@ def cases():
 
 
 @pytest.fixture
-def fresh_keras():
+def fresh_keras(request):
     import keras
 
     yield
-    keras.backend.clear_session()  # dozens of builds: free each one's graph and weights
+    # -m slow builds every spec (ResNet-152 at 224 among them): free each one's graph and weights. A clear
+    # costs ~0.3 s, so the default suite's few small builds skip it.
+    if request.node.get_closest_marker("slow"):
+        keras.backend.clear_session()
 
 
 @pytest.mark.parametrize("name,shape", cases())
