@@ -18,6 +18,7 @@ import os
 import re
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,8 +73,11 @@ def assert_excerpt(expected: str, output: str, where: str) -> None:
 
 @pytest.fixture
 def shell_env(tmp_path) -> dict[str, str]:
+    return make_shell_env(tmp_path / ".bin")
+
+
+def make_shell_env(bin_dir: Path) -> dict[str, str]:
     """This interpreter's zoo on PATH as `zoo`, whether or not the package's script is installed."""
-    bin_dir = tmp_path / ".bin"
     bin_dir.mkdir()
     zoo = bin_dir / "zoo"
     zoo.write_text(f'#!/bin/sh\nexec "{sys.executable}" -c "import sys; sys.argv[0] = \'zoo\'; '
@@ -141,16 +145,35 @@ def test_excerpts_must_appear_in_order():
         assert_excerpt("d\nb 1", "a\nb 1\nd\n", "here")
 
 
+# Pages run two at a time: a page spends most of its time starting TensorFlow in its subprocesses, each on
+# one core, and this machine has two (the pages ran one after another in 50 s).
+PARALLEL_PAGES = 2
+
+
 @pytest.fixture(scope="module")
-def page_runs() -> dict[str, tuple[int, Path]]:
-    """Each page's run in this module: (commands run, folder), so the tutorial's count reuses its page's run."""
-    return {}
+def page_runs(request, tmp_path_factory) -> dict:
+    """Every page test_page_runs_as_written will check, run before the first check, each in its own folder:
+    {page: (commands run, folder), or the exception its run raised}. The tutorial's count reuses its run."""
+    pages = [item.callspec.params["page"] for item in request.session.items
+             if item.module is request.module and item.originalname == "test_page_runs_as_written"]
+    env = make_shell_env(tmp_path_factory.mktemp("bin") / ".bin")
+    folders = {page: work_folder(tmp_path_factory.mktemp(re.sub(r"\W", "_", page))) for page in pages}
+
+    def run(page: str):
+        try:
+            return page, (run_page(page, folders[page], env), folders[page])
+        except Exception as e:  # raised by the page's own test, not here
+            return page, e
+
+    with ThreadPoolExecutor(PARALLEL_PAGES) as pool:
+        return dict(pool.map(run, pages))
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_page_runs_as_written(page, tmp_path, shell_env, page_runs):
-    folder = work_folder(tmp_path)
-    page_runs[page] = run_page(page, folder, shell_env), folder
+def test_page_runs_as_written(page, page_runs):
+    outcome = page_runs[page]
+    if isinstance(outcome, Exception):
+        raise outcome
 
 
 @pytest.mark.slow
@@ -160,10 +183,11 @@ def test_page_runs_as_written_with_its_long_commands(page, tmp_path, shell_env):
 
 
 def test_tutorial_runs_every_command(tmp_path, shell_env, page_runs):
-    if "docs/tutorial.md" not in page_runs:  # run alone (-k): the page test did not run first
+    if isinstance(page_runs.get("docs/tutorial.md"), tuple):
+        ran, folder = page_runs["docs/tutorial.md"]
+    else:  # run alone (-k), or the page failed: run it here, to fail with its own message
         folder = work_folder(tmp_path)
-        page_runs["docs/tutorial.md"] = run_page("docs/tutorial.md", folder, shell_env), folder
-    ran, folder = page_runs["docs/tutorial.md"]
+        ran = run_page("docs/tutorial.md", folder, shell_env)
     assert ran == 8
     assert (folder / "my_resnets.yaml").is_file() and (folder / "broken.yaml").is_file()
 
