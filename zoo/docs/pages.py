@@ -6,6 +6,7 @@ from pathlib import Path
 
 from zoo.docs.cli_reference import PAGE as CLI_PAGE, cli_reference_page
 from zoo.docs.models import OVERVIEW, Family, collect, model_page_text, overview_page
+from zoo.docs.records import PAGE as RECORDS_PAGE, records_page
 from zoo.docs.spec_reference import PAGE as SPEC_PAGE, spec_reference_page
 from zoo.spec.registry import Registry
 
@@ -19,6 +20,7 @@ def generate_pages(registry: Registry | None = None, families: list[Family] | No
             pages[m.page] = model_page_text(m, family)
     pages[SPEC_PAGE] = spec_reference_page()
     pages[CLI_PAGE] = cli_reference_page()
+    pages[RECORDS_PAGE] = records_page()
     return pages
 
 

@@ -1,0 +1,97 @@
+"""Time-to-accuracy records: a whole `zoo train` command, timed from its start to its last test
+prediction (Python and TensorFlow start-up and data loading included), with the machine it ran on.
+
+    python -m zoo.bench.records mnist [--out benchmarks/results/records]
+
+writes ``<out>/<name>.json``; ``docs/records.md`` is generated from those files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Record:
+    name: str
+    spec: str
+    dataset: str
+    recipe: str
+    target: float                 # test accuracy to reach
+    budget_s: float               # the wall time the record must stay within
+    goal: str                     # what it answers, in words
+
+    def args(self, data_dir: str, out: str) -> list[str]:
+        return ["train", self.spec, "--dataset", self.dataset, "--recipe", self.recipe, "--data-dir", data_dir,
+                "--out", out, "--quiet"]
+
+
+RECORDS = {r.name: r for r in (
+    Record("mnist", "vgg_mini", "mnist", "mnist_record", 0.995, 180,
+           "MNIST to 99.5 % within 3 minutes on two CPU cores"),
+)}
+
+
+def run_record(record: Record, data_dir: str, work: Path) -> dict:
+    """Run it once; the result as the JSON file holds it."""
+    from zoo import system
+
+    run_dir = work / f"run-{record.name}"
+    command = [sys.executable, "-m", "zoo.cli", *record.args(data_dir, str(run_dir))]
+    load_before = system.load_average()
+    start = time.perf_counter()
+    usage_before = os.times()
+    done = subprocess.run(command, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    usage = os.times()
+    if done.returncode != 0:
+        raise SystemExit(f"records: {record.name}: zoo train exited {done.returncode}: "
+                         f"{done.stderr.strip().splitlines()[-1] if done.stderr.strip() else ''}")
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    info = system.describe()
+    return {"record": record.name, "goal": record.goal, "target": record.target, "budget_s": record.budget_s,
+            "command": " ".join(["zoo", *record.args("../shared/data", "runs/" + record.name)]),
+            "spec": record.spec, "dataset": metrics["dataset_label"], "recipe": record.recipe,
+            "test_accuracy": metrics["test_accuracy"], "epochs": metrics["epochs"],
+            "wall_s": round(wall, 1), "train_s": round(metrics["train_seconds"], 1),
+            "cpu_s": round((usage.children_user - usage_before.children_user)
+                           + (usage.children_system - usage_before.children_system), 1),
+            "images_per_second": round(metrics["images_per_second"], 1), "macs": metrics["macs"],
+            "met": metrics["test_accuracy"] >= record.target and wall <= record.budget_s,
+            "machine": {"cpu": info["cpu"], "cores": info["cpu_count"], "accelerator": info["accelerator"],
+                        "backend": info["backend"], "load_average_before": load_before,
+                        "load_average_after": system.load_average()},
+            "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"), "versions": system.versions()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m zoo.bench.records", description=__doc__.split("\n\n")[0])
+    parser.add_argument("names", nargs="+", choices=sorted(RECORDS))
+    parser.add_argument("--data-dir", default="../shared/data")
+    parser.add_argument("--out", default="benchmarks/results/records")
+    args = parser.parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for name in args.names:
+        with tempfile.TemporaryDirectory() as work:
+            result = run_record(RECORDS[name], args.data_dir, Path(work))
+        (out / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
+        print(f"{name}: {100 * result['test_accuracy']:.2f}% in {result['wall_s']:.0f} s "
+              f"({'met' if result['met'] else 'not met'})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+
+
+__all__ = ["RECORDS", "Record", "run_record"]
