@@ -12,6 +12,7 @@ SAMPLE = {"record": "mnist", "goal": "MNIST to 99.5 % within 3 minutes on two CP
           "budget_s": 180, "command": "zoo train vgg_mini --recipe mnist_record", "spec": "vgg_mini",
           "dataset": "MNIST", "recipe": "mnist_record", "test_accuracy": 0.99587, "epochs": 5, "wall_s": 158.9,
           "train_s": 151.9, "cpu_s": 250.0, "images_per_second": 1971.97, "macs": 7338880, "met": True,
+          "train_tflops": 0.0868, "peak_tflops_float32": 0.1065, "mfu": 0.815,
           "machine": {"cpu": "AMD EPYC", "cores": 2, "accelerator": None, "backend": "tensorflow",
                       "load_average_before": [1.5, 1.4, 1.3], "load_average_after": [2.0, 1.6, 1.4]},
           "date": "2026-11-29", "versions": {}}
@@ -22,7 +23,8 @@ def test_a_row_per_json_file_with_the_figures_it_holds(tmp_path):
     page = records_page(tmp_path)
     row = next(line for line in page.splitlines() if line.startswith("| mnist |"))
     assert "(met)" in row and "`zoo train vgg_mini --recipe mnist_record`" in row
-    assert "| 99.59% | 159 s | 5 | 1,972 | AMD EPYC, 2 cores, tensorflow; load 1.5 at start | 2026-11-29 |" in row
+    assert "| 99.59% | 159 s | 5 | 1,972 | 82% of 106 GFLOP/s | AMD EPYC, 2 cores, tensorflow; load 1.5 at start " \
+           "| 2026-11-29 |" in row
     (tmp_path / "mnist.json").write_text(json.dumps({**SAMPLE, "met": False}))
     assert "(not met)" in records_page(tmp_path)
 

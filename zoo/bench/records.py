@@ -58,6 +58,11 @@ def run_record(record: Record, data_dir: str, work: Path) -> dict:
                          f"{done.stderr.strip().splitlines()[-1] if done.stderr.strip() else ''}")
     metrics = json.loads((run_dir / "metrics.json").read_text())
     info = system.describe()
+    from zoo.bench.peak import measure_peak  # after the run, on the same machine: its own float32 matmul peak
+
+    peak = measure_peak(("float32",))["tflops"]["float32"]
+    # a training image costs about 3 passes of 2 FLOPs per multiply-add (forward, two backward products)
+    achieved = 6 * metrics["macs"] * metrics["images_per_second"] / 1e12
     return {"record": record.name, "goal": record.goal, "target": record.target, "budget_s": record.budget_s,
             "command": " ".join(["zoo", *record.args("../shared/data", "runs/" + record.name)]),
             "spec": record.spec, "dataset": metrics["dataset_label"], "recipe": record.recipe,
@@ -66,6 +71,8 @@ def run_record(record: Record, data_dir: str, work: Path) -> dict:
             "cpu_s": round((usage.children_user - usage_before.children_user)
                            + (usage.children_system - usage_before.children_system), 1),
             "images_per_second": round(metrics["images_per_second"], 1), "macs": metrics["macs"],
+            "train_tflops": round(achieved, 4), "peak_tflops_float32": round(peak, 4) if peak else None,
+            "mfu": round(achieved / peak, 3) if peak else None,
             "met": metrics["test_accuracy"] >= record.target and wall <= record.budget_s,
             "machine": {"cpu": info["cpu"], "cores": info["cpu_count"], "accelerator": info["accelerator"],
                         "backend": info["backend"], "load_average_before": load_before,

@@ -39,8 +39,20 @@ def records_page(folder: Path = RESULTS) -> str:
         verdict = "met" if r["met"] else "not met"
         rows.append((r["record"], f"{r['goal']} ({verdict})", f"`{r['command']}`",
                      f"{100 * r['test_accuracy']:.2f}%", f"{r['wall_s']:.0f} s", f"{r['epochs']}",
-                     f"{r['images_per_second']:,.0f}", machine, r["date"]))
+                     f"{r['images_per_second']:,.0f}", _mfu(r), machine, r["date"]))
     if not rows:
         return INTRO + "No record has been run in this checkout yet.\n"
-    header = ("record", "goal", "command", "test accuracy", "wall time", "epochs", "train img/s", "machine", "date")
-    return INTRO + table(header, rows, "lllrrrrll")
+    header = ("record", "goal", "command", "test accuracy", "wall time", "epochs", "train img/s", "MFU",
+              "machine", "date")
+    return INTRO + table(header, rows, "lllrrrrrll") + MFU_NOTE
+
+
+MFU_NOTE = """
+MFU is the training step's FLOP rate (6 FLOPs per multiply-add per image: the forward pass and two
+backward products) divided by the float32 matrix-multiply peak measured on the same machine right
+after the run (`zoo.bench.peak`, as `zoo bench --peak auto`).
+"""
+
+
+def _mfu(r: dict) -> str:
+    return f"{100 * r['mfu']:.0f}% of {1000 * r['peak_tflops_float32']:.0f} GFLOP/s" if r.get("mfu") else "–"
