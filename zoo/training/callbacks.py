@@ -49,7 +49,9 @@ class EpochLoop(keras.callbacks.Callback):
         logs = logs or {}
         seconds = time.perf_counter() - self.started
         images = len(self.train_batches) * self.batch_size
-        recompute_batch_norm(self.model, self.train_batches, self.precise_bn_batches)
+        if self.val_batches is not None or epoch + 1 >= self.epochs:
+            # Only an evaluation reads the statistics: without a validation split, only the final test does.
+            recompute_batch_norm(self.model, self.train_batches, self.precise_bn_batches)
         row = {"epoch": epoch + 1, "loss": float(logs["loss"]), "accuracy": float(logs["accuracy"]),
                "val_loss": None, "val_accuracy": None, "lr": current_lr(self.model.optimizer),
                "seconds": seconds, "images_per_second": images / seconds}

@@ -60,6 +60,11 @@ def finish(run_dir, model, plan, data, recipe_name, recipe, history, test_batche
     import keras
 
     scores = model.evaluate(test_batches, verbose=0, return_dict=True)
+    flipped = None
+    if recipe.test_flip:  # the record is the averaged model's; the plain model's score stays beside it
+        from zoo.training.tta import flip_averaged
+
+        flipped = flip_averaged(model).evaluate(test_batches, verbose=0, return_dict=True)
     # The delivered model is for inference: same layers and weights, no optimizer or schedule to import.
     save_model_atomic(keras.Model(model.inputs, model.outputs, name=model.name), run_dir / "model.keras")
     # Rewritten in case a kill fell between the last state.json and its history.csv.
@@ -71,8 +76,9 @@ def finish(run_dir, model, plan, data, recipe_name, recipe, history, test_batche
     last = history[-1]
     metrics = {"model": plan.name, "dataset": data.name, "dataset_label": data.label, "recipe": recipe_name,
                "epochs": len(history), "limit": settings["limit"], "test_limit": settings["test_limit"],
-               "test_loss": float(scores["loss"]),
-               "test_accuracy": float(scores["accuracy"]), "best_val_accuracy": best["val_accuracy"],
+               "test_loss": float((flipped or scores)["loss"]),
+               "test_accuracy": float((flipped or scores)["accuracy"]), "test_flip": recipe.test_flip,
+               "test_loss_unflipped": float(scores["loss"]), "test_accuracy_unflipped": float(scores["accuracy"]), "best_val_accuracy": best["val_accuracy"],
                "best_epoch": best["epoch"], "final_train_accuracy": last["accuracy"],
                "final_val_accuracy": last["val_accuracy"], "train_seconds": train_seconds,
                # every process's wall time, the ones before a resume included

@@ -60,6 +60,7 @@ class Recipe(_Strict):
     steps_per_execution: Annotated[int, Field(ge=1, le=10_000)] = 1
     precise_bn_batches: Annotated[int, Field(ge=0, le=10_000)] = Field(
         20, description="Re-estimate batch-norm statistics over this many training batches before each evaluation (0: off).")
+    test_flip: bool = Field(False, description="Test on each image and its mirror image, averaging the class probabilities (the final test only).")
     seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
 
 
