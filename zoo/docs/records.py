@@ -18,7 +18,9 @@ test prediction, so Python and TensorFlow start-up, data loading and the final t
 all included. Each row is read from `benchmarks/results/records/<record>.json`, which
 `python -m zoo.bench.records <record>` writes. The recipe is a named file in
 `specs/recipes/records.yaml`, and a slow test (`tests/train/test_records.py`) asserts the accuracy,
-never the time.
+never the time. The two cores are shared with other jobs (the load average at the start of each
+run is in the machine column; the JSON file has it after the run too, and the run's CPU seconds),
+so a quiet machine is faster than these wall times.
 
 """
 
