@@ -39,3 +39,11 @@ def test_committed_results_name_a_known_record_and_its_recipe():
         assert result["recipe"] == record.recipe and result["spec"] == record.spec
         load_recipe(record.recipe)  # the recipe file still exists
         assert result["met"] == (result["test_accuracy"] >= record.target and result["wall_s"] <= record.budget_s)
+
+
+def test_the_page_has_a_row_per_committed_result_with_its_figures():
+    page = records_page()
+    for result in records(RESULTS):
+        row = next(line for line in page.splitlines() if line.startswith(f"| {result['record']} |"))
+        assert f"| {100 * result['test_accuracy']:.2f}% | {result['wall_s']:.0f} s |" in row
+        assert f"`{result['command']}`" in row
