@@ -48,7 +48,7 @@ def files(tmp_path):
     (["other.keras", "-f", "onnx", "-o", "m.onnx"], "other.keras: not a .keras file (no config.json in the archive)"),
     (["gone.keras", "-f", "onnx", "-o", "m.onnx"], "gone.keras: no such file"),
     (["text.keras", "-f", "onnx", "-o", "m.onnx", "-c", "3"],
-     "text.keras: --input-shape and --classes apply to a zoo name or spec, not a .keras file"),
+     "text.keras: --input-shape, --classes and --weights apply to a zoo name or spec, not a .keras file (it has its weights)"),
     (["nosuch", "-f", "onnx", "-o", "m.onnx"], "unknown model 'nosuch' (see `zoo list`)"),
 ])
 def test_bad_input_is_one_line(args, line, files, tmp_path):

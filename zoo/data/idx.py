@@ -99,6 +99,8 @@ def read_idx_set(folder: Path, budget: Budget | None = None) -> dict[str, np.nda
     for split, (images_name, labels_name) in IDX_FILES.items():
         images_file, labels_file = str(folder / images_name), str(folder / labels_name)
         images = read_idx(images_file, 3, budget)
+        if 0 in images.shape:  # found here, on the file that is empty, not later as a count mismatch
+            raise DataError(f"holds no images (dimensions {'x'.join(map(str, images.shape))})", file=images_file)
         labels = read_idx(labels_file, 1, budget)
         if len(labels) != len(images):
             raise DataError(f"has {len(labels)} labels but {images_file} has {len(images)} images",
