@@ -48,9 +48,15 @@ def _copy(data, tmp_path):
     return run
 
 
+# Slow: it races a real SIGINT against a ~0.5 s epoch. It failed 2 times in about 20 runs (once in a
+# fresh-clone CI run, the child then finished all epochs and exited 0); the default suite keeps resume
+# correctness through test_sigkill_mid_run_then_resume_gives_each_epoch_once.
+@pytest.mark.slow
 def test_ctrl_c_then_the_printed_command_gives_the_uninterrupted_history(data, tmp_path):
+    # Batch 4: an epoch of ~0.5 s, so that the Ctrl-C sent just after epoch 1's checkpoint lands inside
+    # epoch 2's training steps on any machine (at batch 8 a fast machine finished epoch 2 first).
     args = [str(data / "drop.yaml"), "--data-dir", str(data / "data"), "--recipe", "mnist_fast", "-e", "3",
-            "-b", "8", "--quiet"]
+            "-b", "4", "--quiet"]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     proc = subprocess.Popen([sys.executable, "-m", "zoo.cli", "train", *args, "--out", str(tmp_path / "b")],
                             stderr=subprocess.PIPE, text=True, env=env)
@@ -64,6 +70,7 @@ def test_ctrl_c_then_the_printed_command_gives_the_uninterrupted_history(data, t
         train(out=tmp_path / "b", resume=True)
     assert str(second.value) == (f"{tmp_path / 'b'}: run folder is in use by another zoo process (PID {proc.pid}); "
                                  "wait for it to finish or choose another --out")
+    time.sleep(0.1)  # past epoch 1's end-of-epoch writes, into epoch 2's steps
     proc.send_signal(signal.SIGINT)
     stderr = proc.communicate(timeout=120)[1]
     assert proc.returncode == 130, stderr
@@ -79,7 +86,7 @@ def test_ctrl_c_then_the_printed_command_gives_the_uninterrupted_history(data, t
     resumed = runner.invoke(app, shlex.split(last.removeprefix(prefix)))
     assert resumed.exit_code == 0, resumed.output
 
-    whole = train(str(data / "drop.yaml"), "mnist", "mnist_fast", epochs=3, batch_size=8,
+    whole = train(str(data / "drop.yaml"), "mnist", "mnist_fast", epochs=3, batch_size=4,
                   data_dir=str(data / "data"), out=tmp_path / "a")
     after = json.loads((tmp_path / "b" / "metrics.json").read_text())
     figures = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr")
