@@ -16,20 +16,23 @@ OUTPUTS = ("predictions", "features", "pooled")
 
 def build_outputs(plan: Plan, outputs: str = "predictions", out_indices=None, pool: str = "before") -> keras.Model:
     """``features``: a dict of the chosen feature maps; ``pooled``: the vector before the classifier."""
-    if outputs not in OUTPUTS:
-        raise ShapeError(f"outputs must be one of: {', '.join(OUTPUTS)} (got {outputs!r})")
+    check_outputs(outputs, out_indices)
     if outputs == "predictions":
-        if out_indices is not None:
-            raise ShapeError("out_indices applies to outputs='features' only")
         from zoo.keras.build import build_model
 
         return build_model(plan)
     if outputs == "pooled":
-        if out_indices is not None:
-            raise ShapeError("out_indices applies to outputs='features' only")
         return build_nodes(plan, feature_plan.pooled(plan).name, f"{plan.name}_pooled")
     chosen = feature_plan.pick(feature_plan.features(plan, pool), out_indices)
     return build_nodes(plan, {f.name: f.node for f in chosen}, f"{plan.name}_features")
+
+
+def check_outputs(outputs: str, out_indices=None) -> None:
+    """A bad ``outputs``/``out_indices`` pair: one line, before any model is built."""
+    if outputs not in OUTPUTS:
+        raise ShapeError(f"outputs must be one of: {', '.join(OUTPUTS)} (got {outputs!r})")
+    if out_indices is not None and outputs != "features":
+        raise ShapeError("out_indices applies to outputs='features' only")
 
 
 def build_nodes(plan: Plan, outputs, name: str) -> keras.Model:

@@ -39,9 +39,8 @@ class Loaded:
 def assign(model, plan, bindings: dict[str, list[Entry]], unused: list[str], loaded: Loaded) -> Loaded:
     path = loaded.path
     if unused:
-        raise WeightsError(f"the file's {unused[0]} (and {len(unused) - 1} more) has no place in {plan.name}: "
-                           f"is this a file of another architecture?" if len(unused) > 1 else
-                           f"the file's {unused[0]} has no place in {plan.name}: is this a file of another "
+        more = f" (and {len(unused) - 1} more)" if len(unused) > 1 else ""
+        raise WeightsError(f"the file's {unused[0]}{more} has no place in {plan.name}: is this a file of another "
                            "architecture?", file=path)
     layers = {layer.name: layer for layer in model.layers}
     nodes = {n.name: n for n in plan.nodes}

@@ -11,18 +11,13 @@ def build_loaded(plan: Plan, weights, outputs: str = "predictions", out_indices=
     """(the model, what was loaded). The file is matched against the full network (its classifier
     included), so a feature or pooled model takes exactly the weights the full one would."""
     from zoo.keras.build import build_model
-    from zoo.keras.features import build_outputs
+    from zoo.keras.features import build_outputs, check_outputs
 
-    if outputs != "predictions":  # a bad outputs= is one line before the build, not after
-        from zoo.keras.features import OUTPUTS
-        from zoo.errors import ShapeError
-
-        if outputs not in OUTPUTS:
-            raise ShapeError(f"outputs must be one of: {', '.join(OUTPUTS)} (got {outputs!r})")
+    check_outputs(outputs, out_indices)  # a bad request is one line before the build, not after
     check_layout(plan, weights)  # a PyTorch file for a network of another layout: refused before the build
     full = build_model(plan)
     loaded = load_weights(full, plan, weights)
-    if outputs == "predictions" and out_indices is None:
+    if outputs == "predictions":
         return full, loaded
     part = build_outputs(plan, outputs, out_indices, pool)
     for layer in part.layers:
