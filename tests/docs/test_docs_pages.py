@@ -11,22 +11,13 @@ import zoo
 from tests.conftest import MODELS
 from zoo.docs import generate_pages, write_pages
 from zoo.docs.cli_reference import cli_reference_page, commands
-from zoo.docs.models import OVERVIEW, SHAPES, collect, model_page, parts, reload_registry, source_text
+from zoo.docs.models import OVERVIEW, SHAPES, model_page, parts, reload_registry, source_text
 from zoo.docs.pages import models_nav, site_nav
 from zoo.docs.references import KERAS_NAMES, TORCHVISION_NAMES, references, relation
 from zoo.docs.spec_reference import documented_classes, spec_reference_page
 from zoo.spec import registry as registry_module
 from zoo.spec.schema import ModelSpec
 
-
-@pytest.fixture(scope="module")
-def families():
-    return collect()
-
-
-@pytest.fixture(scope="module")
-def pages(families):
-    return generate_pages(families=families)
 
 
 @pytest.fixture

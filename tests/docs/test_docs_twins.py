@@ -9,23 +9,10 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 import zoo
-from zoo.docs import generate_pages
 from zoo.docs.layouts import BASIC, V1, V1_5, V2_LAST, Layout, describe, differences, layout_of
-from zoo.docs.models import collect
 from zoo.docs.references import KERAS_NAMES, LAYOUTS, TORCHVISION_NAMES
 
-
-@pytest.fixture(scope="module")
-def families():
-    return collect()
-
-
-@pytest.fixture(scope="module")
-def pages(families):
-    return generate_pages(families=families)
 
 
 def test_layouts_read_from_the_specs():

@@ -25,14 +25,17 @@ def digits(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return x, y.astype(np.uint8)
 
 
-@pytest.fixture
-def mnist_dir(tmp_path):
-    folder = tmp_path / "data"
-    folder.mkdir()
-    x_train, y_train = digits(640, 0)
-    x_test, y_test = digits(200, 1)
+def write_mnist(folder):
+    """``folder/mnist.npz`` of 640 training and 200 test digits (the official npz layout); returns ``folder``."""
+    folder.mkdir(exist_ok=True)
+    (x_train, y_train), (x_test, y_test) = digits(640, 0), digits(200, 1)
     np.savez(folder / "mnist.npz", x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
     return folder
+
+
+@pytest.fixture
+def mnist_dir(tmp_path):
+    return write_mnist(tmp_path / "data")
 
 
 @pytest.fixture

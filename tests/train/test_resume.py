@@ -14,11 +14,10 @@ import sys
 import time
 import zipfile
 
-import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from tests.train.conftest import TINY_SPEC, digits
+from tests.train.conftest import TINY_SPEC, write_mnist
 from zoo.cli.main import app
 from zoo.training.runfolder import RunFolderError
 from zoo.training.trainer import train
@@ -33,9 +32,7 @@ DROPOUT_SPEC = TINY_SPEC.replace("{type: flatten}, {type: classifier}",
 def data(tmp_path_factory):
     """Data, spec and one finished 1-epoch run (limit 128, test limit 50, mnist_fast), shared by the module."""
     root = tmp_path_factory.mktemp("resume")
-    (root / "data").mkdir()
-    (x, y), (xt, yt) = digits(640, 0), digits(200, 1)
-    np.savez(root / "data" / "mnist.npz", x_train=x, y_train=y, x_test=xt, y_test=yt)
+    write_mnist(root / "data")
     (root / "drop.yaml").write_text(DROPOUT_SPEC, encoding="utf-8")
     train(str(root / "drop.yaml"), "mnist", "mnist_fast", epochs=1, batch_size=32, limit=128, test_limit=50,
           data_dir=str(root / "data"), out=root / "done")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from tests.train.conftest import TINY_SPEC, digits
+from tests.train.conftest import TINY_SPEC, digits, write_mnist
 from zoo.cli.main import app
 from zoo.training import callbacks
 from zoo.training.trainer import Interrupted, train
@@ -22,9 +22,7 @@ USER_FILES = {"config.json": "{}", "history.csv": "mine\n", "model.keras": "mine
 def data(tmp_path_factory):
     """Data, the tiny spec and one finished 1-epoch run, shared by the module."""
     root = tmp_path_factory.mktemp("runfolder")
-    (root / "data").mkdir()
-    (x, y), (xt, yt) = digits(640, 0), digits(200, 1)
-    np.savez(root / "data" / "mnist.npz", x_train=x, y_train=y, x_test=xt, y_test=yt)
+    write_mnist(root / "data")
     (root / "tiny.yaml").write_text(TINY_SPEC, encoding="utf-8")
     train(str(root / "tiny.yaml"), "mnist", epochs=1, batch_size=32, limit=64, data_dir=str(root / "data"),
           out=root / "done")
