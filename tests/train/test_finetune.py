@@ -35,7 +35,7 @@ def test_run_records_the_file_and_resume_keeps_it(write_spec, mnist_dir, tmp_pat
     run = tmp_path / "run"
     train(str(spec), "mnist", "mnist_fast", epochs=1, batch_size=64, data_dir=str(mnist_dir), out=run,
           weights=path, precise_bn_batches=1)
-    assert "weights: 12 tensors of 5 layers from" in capfd.readouterr().err
+    assert f"weights: 12 tensors of 5 layers from {path} (keras layout)\n" in capfd.readouterr().err
     settings = json.loads((run / "config.json").read_text())["settings"]
     assert settings["weights"] == str(path.resolve())
     other = tmp_path / "other.weights.h5"

@@ -9,7 +9,5 @@ from zoo.errors import visible
 
 def say_loaded(loaded) -> None:
     """What `--weights` loaded, and a `note:` line for each thing it did not load as the file has it."""
-    print(visible(f"weights: {loaded.tensors} tensors of {loaded.layers} layers from {loaded.path} "
-                  f"({loaded.layout} layout)"), file=sys.stderr)
-    for note in loaded.notes:
-        print(visible(f"note: {note}"), file=sys.stderr)
+    for line in loaded.lines():
+        print(visible(line), file=sys.stderr)

@@ -262,10 +262,8 @@ def _with_normalisation(plan, mean, variance, weights=None):
         from zoo.weights import load_weights
 
         loaded = load_weights(base, plan, weights)
-        print(visible(f"weights: {loaded.tensors} tensors of {loaded.layers} layers from {loaded.path}"),
-              file=sys.stderr)
-        for note in loaded.notes:
-            print(visible(f"note: {note}"), file=sys.stderr)
+        for line in loaded.lines():  # as `zoo build --weights` says them
+            print(visible(line), file=sys.stderr)
     pixels = keras.Input(shape=plan.input_shape, name="pixels")
     x = keras.layers.Rescaling(1.0 / 255.0, name="scale")(pixels)
     x = keras.layers.Normalization(mean=mean, variance=variance, name="standardise")(x)

@@ -31,6 +31,11 @@ class Loaded:
     tensors: int = 0
     notes: list[str] = field(default_factory=list)
 
+    def lines(self) -> list[str]:
+        """What was loaded, then a ``note:`` for each thing not loaded as the file has it (for stderr)."""
+        return [f"weights: {self.tensors} tensors of {self.layers} layers from {self.path} ({self.layout} layout)",
+                *(f"note: {note}" for note in self.notes)]
+
     def as_dict(self) -> dict:
         return {"path": self.path, "layout": self.layout, "layers": self.layers, "tensors": self.tensors,
                 "notes": list(self.notes)}
