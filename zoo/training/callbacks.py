@@ -9,6 +9,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from zoo.training.interrupt import CtrlC
 from zoo.training.precise_bn import recompute_batch_norm
 from zoo.training.rundir import save_model_atomic, write_history, write_json
 
@@ -18,8 +19,9 @@ class EpochLoop(keras.callbacks.Callback):
 
     def __init__(self, run_dir: Path, train_batches, val_batches, reporter, *, epochs: int,
                  precise_bn_batches: int, history: list[dict], state_extra: dict,
-                 clock: tuple[float, float] | None = None):
+                 clock: tuple[float, float] | None = None, ctrl_c: CtrlC | None = None):
         super().__init__()
+        self.ctrl_c = ctrl_c or CtrlC()  # an interrupt dropped on its way is raised at the next boundary
         self.run_dir, self.train_batches, self.val_batches = run_dir, train_batches, val_batches
         self.reporter, self.epochs, self.precise_bn_batches = reporter, epochs, precise_bn_batches
         self.history, self.state_extra = history, state_extra
@@ -29,11 +31,13 @@ class EpochLoop(keras.callbacks.Callback):
         self.batch_size = train_batches.batch_size
 
     def on_epoch_begin(self, epoch, logs=None):
+        self.ctrl_c.check()
         reseed_layers(self.model, self.state_extra.get("seed") or 0, epoch)
         self.started = time.perf_counter()
         self.reporter.epoch_start(epoch + 1, self.epochs, len(self.train_batches))
 
     def on_train_batch_end(self, batch, logs=None):
+        self.ctrl_c.check()
         logs = logs or {}
         loss = float(logs.get("loss", 0.0))
         if not math.isfinite(loss):
@@ -62,9 +66,11 @@ class EpochLoop(keras.callbacks.Callback):
         if self.val_batches is not None:
             scores = self.model.evaluate(self.val_batches, verbose=0, return_dict=True)
             row["val_loss"], row["val_accuracy"] = float(scores["loss"]), float(scores["accuracy"])
-        self.history.append(row)
-        self.checkpoint(epoch + 1)
-        self.reporter.epoch_done(row)
+        self.ctrl_c.check()
+        with self.ctrl_c.held():  # the epoch's row, checkpoint and state are written whole, or not begun
+            self.history.append(row)
+            self.checkpoint(epoch + 1)
+            self.reporter.epoch_done(row)
 
     def checkpoint(self, epoch: int) -> None:
         """Model and optimizer first, then the state that points at them: a kill between the two loses nothing."""

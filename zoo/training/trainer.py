@@ -140,6 +140,7 @@ def _run(name, model_spec, dataset, data_dir, run_dir, restored, recipe_name, re
     from zoo import system
     from zoo.training import distribute, shard
     from zoo.training.callbacks import EpochLoop
+    from zoo.training.interrupt import CtrlC
     from zoo.training.pipeline import Batches, Split, channel_stats, split_train
     from zoo.training.progress import PlainReporter, RichReporter
 
@@ -188,38 +189,43 @@ def _run(name, model_spec, dataset, data_dir, run_dir, restored, recipe_name, re
                              strategy, settings, n_train, n_val, int(len(x_test)))
         seconds_before = restored.state.seconds if restored else 0.0
         reporter = PlainReporter() if quiet else RichReporter()
+        ctrl_c = CtrlC()
         loop = EpochLoop(run_dir, train_batches, val_batches, reporter, epochs=recipe_obj.epochs,
                          precise_bn_batches=recipe_obj.precise_bn_batches, history=history,
                          state_extra={"model": name, "dataset": data.name, "seed": recipe_obj.seed},
-                         clock=(seconds_before, started))
+                         clock=(seconds_before, started), ctrl_c=ctrl_c)
         try:
-            if start_epoch < recipe_obj.epochs:
-                # shuffle=False: Batches shuffles by (seed, epoch) itself; Keras would reorder the batches
-                # with Python's `random`, whose state a resumed process does not share.
-                model.fit(train_batches, epochs=recipe_obj.epochs, initial_epoch=start_epoch, shuffle=False,
-                          callbacks=[loop, *_tensorboard(run_dir)], verbose=0)
-        except KeyboardInterrupt:
-            raise Interrupted(_interrupted(loop.history, source_dir), file=None) from None
-        finally:
-            reporter.close()
-        if loop.diverged is not None:
-            epoch, batch, loss = loop.diverged
-            kept = (f"the checkpoint of epoch {len(loop.history)} is kept in {run_dir / 'checkpoints'}"
-                    if loop.history else "no epoch finished, so nothing was saved")
-            raise TrainingError(f"loss became {loss} at epoch {epoch}, batch {batch}: stopped; {kept}; "
-                                f"try a lower learning rate")
-        return finish(run_dir, model, plan, data, recipe_name, recipe_obj, loop.history, test_batches,
-                      n_train, n_val, started, seconds_before, info, settings)
+            try:
+                with ctrl_c:
+                    if start_epoch < recipe_obj.epochs:
+                        # shuffle=False: Batches shuffles by (seed, epoch) itself; Keras would reorder the
+                        # batches with Python's `random`, whose state a resumed process does not share.
+                        model.fit(train_batches, epochs=recipe_obj.epochs, initial_epoch=start_epoch,
+                                  shuffle=False, callbacks=[loop, *_tensorboard(run_dir)], verbose=0)
+                    ctrl_c.check()  # one dropped after the last boundary
+            finally:
+                reporter.close()
+            if loop.diverged is not None:
+                epoch, batch, loss = loop.diverged
+                kept = (f"the checkpoint of epoch {len(loop.history)} is kept in {run_dir / 'checkpoints'}"
+                        if loop.history else "no epoch finished, so nothing was saved")
+                raise TrainingError(f"loss became {loss} at epoch {epoch}, batch {batch}: stopped; {kept}; "
+                                    f"try a lower learning rate")
+            return finish(run_dir, model, plan, data, recipe_name, recipe_obj, loop.history, test_batches,
+                          n_train, n_val, started, seconds_before, info, settings)
+        except KeyboardInterrupt:  # in an epoch, or in the final test (a resume then only tests)
+            raise Interrupted(_interrupted(loop.history, source_dir, recipe_obj.epochs), file=None) from None
     finally:
         keras.config.set_dtype_policy(previous_policy)
         placement.release()
 
 
-def _interrupted(history: list[dict], run_dir: Path) -> str:
+def _interrupted(history: list[dict], run_dir: Path, epochs: int) -> str:
     done = len(history)
     if not done:
         return "interrupted during epoch 1, before its checkpoint: nothing was saved"
-    return (f"interrupted during epoch {done + 1}; the checkpoint of epoch {done} is kept; continue with: "
+    where = "the final test" if done >= epochs else f"epoch {done + 1}"
+    return (f"interrupted during {where}; the checkpoint of epoch {done} is kept; continue with: "
             f"zoo train --resume --out {shlex.quote(str(run_dir))}")
 
 
