@@ -49,3 +49,28 @@ def test_augment_crops_from_padding_and_flips():
         # every non-zero pixel of a crop is an original pixel in the same relative place
         padded = np.pad(original, ((2, 2), (2, 2), (0, 0)))
         assert any(np.array_equal(out, padded[dy:dy + 4, dx:dx + 4]) for dy in range(5) for dx in range(5))
+
+
+def test_tensorflow_reads_batches_through_the_bounded_queue_without_the_autotuner():
+    # Keras's one-worker default gives tf.data.from_generator + prefetch(AUTOTUNE), whose autotuning
+    # thread each epoch's iterator waited for at its end (up to a minute, CPU idle). Two workers take
+    # Keras's enqueuer path, which switches autotuning off and feeds every pass, in order, from threads.
+    import keras
+    import pytest
+
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("the tf.data path is TensorFlow's")
+    from keras.src.trainers.data_adapters.py_dataset_adapter import PyDatasetAdapter
+
+    x = np.arange(12 * 2 * 2, dtype=np.uint8).reshape(12, 2, 2, 1)
+    batches = Batches(Split(x, np.arange(12) % 3), 3, 4, train=True, seed=1, flip=True)
+    adapter = PyDatasetAdapter(batches, shuffle=False)
+    dataset = adapter.get_tf_dataset()
+    assert adapter.enqueuer is not None and dataset.options().autotune.enabled is False
+    adapter.on_epoch_begin()
+    seen = [images for images, _ in dataset.as_numpy_iterator()]
+    adapter.on_epoch_end()
+    reference = Batches(Split(x, np.arange(12) % 3), 3, 4, train=True, seed=1, flip=True)
+    assert len(seen) == 3 and batches.epoch == 1
+    for i, images in enumerate(seen):  # the queue keeps the order and the seeded augmentation
+        np.testing.assert_array_equal(images, reference[i][0])

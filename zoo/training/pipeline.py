@@ -51,7 +51,10 @@ class Batches(keras.utils.PyDataset):
 
     def __init__(self, split: Split, classes: int, batch_size: int, *, train: bool, seed: int = 0,
                  crop_padding: int = 0, flip: bool = False, epoch: int = 0):
-        super().__init__()
+        # Two threads fill a bounded queue (Keras's enqueuer). With Keras's default, one worker, TensorFlow
+        # wraps the dataset in a tf.data prefetch whose autotuner sleeps up to a minute between passes, and
+        # each epoch's end waited for it: CIFAR-10 epochs of 43 s took 80 s (docs/benchmarks.md, "The stall").
+        super().__init__(workers=2, use_multiprocessing=False, max_queue_size=4)
         self.x, self.y, self.classes = split.x, split.y, classes
         self.batch_size, self.train, self.seed = batch_size, train, seed
         self.crop_padding, self.flip = crop_padding, flip
