@@ -93,12 +93,10 @@ def run_record(record: Record, data_dir: str, work: Path) -> dict:
 
 def _history(run_dir: Path) -> list[dict]:
     """Each epoch's training loss and accuracy (on augmented images) and seconds: where the time went."""
-    import csv
+    from zoo.training.runfiles import history_rows, read_state
 
-    with (run_dir / "history.csv").open(newline="", encoding="utf-8") as f:
-        return [{"epoch": int(row["epoch"]), "loss": round(float(row["loss"]), 4),
-                 "accuracy": round(float(row["accuracy"]), 4), "seconds": round(float(row["seconds"]), 1)}
-                for row in csv.DictReader(f)]
+    return [{"epoch": row["epoch"], "loss": round(row["loss"], 4), "accuracy": round(row["accuracy"], 4),
+             "seconds": round(row["seconds"], 1)} for row in history_rows(read_state(run_dir))]
 
 
 def main(argv: list[str] | None = None) -> int:
