@@ -85,9 +85,17 @@ def test_keras_batch_norm_epsilon_is_refused(resnet18_file, tmp_path):
 
 def test_other_families_are_refused(resnet18_file):
     path = resnet18_file[0]
+    assert _fails(["build", "resnet20", "-w", str(path)]) == (
+        f"error: {path}: resnet20: a PyTorch state dict maps onto torchvision-layout ResNets, ResNeXts, Wide "
+        "ResNets and VGGs (the `_tv` specs, resnext*, wide_resnet*), not onto the resnet_cifar family")
+
+
+def test_a_wide_resnet_not_in_torchvisions_layout_is_refused_for_its_padding(resnet18_file):
+    path = resnet18_file[0]
     assert _fails(["build", "wrn28_10", "-w", str(path)]) == (
-        f"error: {path}: wrn28_10: a PyTorch state dict maps onto torchvision-layout ResNets and VGGs (the `_tv` "
-        "specs), not onto the wide_resnet family")
+        f"error: {path}: wrn28_10 is not a torchvision-layout network (conv3_block1_1_conv pads a stride-2 3×3 "
+        "convolution as TensorFlow's `same` does, PyTorch pads symmetrically); its outputs would differ from "
+        "PyTorch's with every shape equal: use a `_tv` spec such as resnet50_tv")
 
 
 def test_a_refused_file_leaves_the_model_untouched(safetensors_lib, tmp_path):

@@ -1,4 +1,4 @@
-"""PyTorch state dicts of torchvision's (and timm's) ResNets and VGGs: each zoo layer's keys,
+"""PyTorch state dicts of torchvision's (and timm's) ResNets, ResNeXts, Wide ResNets and VGGs: each zoo layer's keys,
 derived from the plan, and the checks that the plan computes what PyTorch's network computes.
 
 Equal shapes are not enough: a zoo ResNet v1 with TensorFlow's `same` padding takes every tensor
@@ -19,23 +19,25 @@ _BN = ("weight", "bias", "running_mean", "running_var")  # Keras's gamma, beta, 
 _BLOCK = re.compile(r"conv\d+_block\d+_(\d+)_(conv|bn)$")
 _STAGE = re.compile(r"stages\[(\d+)\]\.block\[(\d+)\]$")
 TORCH_EPSILON = 1e-5
+RESNETS = ("resnet", "resnext", "wide_resnet")  # one module tree: ResNeXt's grouped 3×3 and WRN's wider one
 
 
 def bindings(plan: Plan, path: str) -> dict[str, list[tuple[str, object]]]:
     """zoo layer name → [(state-dict key, convert)] in the order of the Keras layer's weights."""
     family = plan.meta.get("family")
-    if family not in ("resnet", "vgg"):
-        raise WeightsError(f"{plan.name}: a PyTorch state dict maps onto torchvision-layout ResNets and VGGs "
-                           f"(the `_tv` specs), not onto the {family or 'unknown'} family", file=path)
+    if family not in RESNETS + ("vgg",):
+        raise WeightsError(f"{plan.name}: a PyTorch state dict maps onto torchvision-layout ResNets, ResNeXts, "
+                           f"Wide ResNets and VGGs (the `_tv` specs, resnext*, wide_resnet*), not onto the "
+                           f"{family or 'unknown'} family", file=path)
     _check_common(plan, path)
-    return _resnet(plan, path) if family == "resnet" else _vgg(plan, path)
+    return _resnet(plan, path) if family in RESNETS else _vgg(plan, path)
 
 
 def _refuse(plan: Plan, path: str, why: str) -> WeightsError:
     from zoo.spec.registry import default_registry
 
     twin = f"{plan.name}_tv" if f"{plan.name}_tv" in default_registry().names() else \
-        ("resnet50_tv" if plan.meta.get("family") == "resnet" else "vgg16_tv")
+        ("resnet50_tv" if plan.meta.get("family") in RESNETS else "vgg16_tv")
     return WeightsError(f"{plan.name} is not a torchvision-layout network ({why}); its outputs would differ "
                         f"from PyTorch's with every shape equal: use a `_tv` spec such as {twin}", file=path)
 
