@@ -64,6 +64,16 @@ def resnet18_file(safetensors_lib, tmp_path) -> tuple[Path, dict[str, np.ndarray
     return write_safetensors(state, tmp_path / "resnet18.safetensors"), state
 
 
+def torch_logits(model, x_nhwc) -> np.ndarray:
+    """The classifier's input times its kernel, plus its bias: PyTorch's logits (zoo's head ends in softmax)."""
+    import keras
+
+    fc = model.layers[-1]
+    features = keras.Model(model.inputs[0], fc.input)(x_nhwc, training=False)
+    kernel, bias = (np.asarray(w) for w in fc.weights)
+    return np.asarray(features) @ kernel + bias
+
+
 def fixture_or_skip(name: str) -> tuple[Path, Path]:
     weights, check = FIXTURES / f"{name}.safetensors", FIXTURES / f"{name}-check.npz"
     if not (weights.is_file() and check.is_file()):

@@ -11,18 +11,10 @@ import pytest
 from typer.testing import CliRunner
 
 import zoo
-from tests.weights.conftest import fixture_or_skip, torchvision_resnet_state, write_safetensors
+from tests.weights.conftest import fixture_or_skip, torch_logits, torchvision_resnet_state, write_safetensors
 from zoo.cli.main import app
 
 keras = pytest.importorskip("keras")
-
-
-def _logits(model, x):
-    """The classifier's input times its kernel, plus its bias: torchvision's logits (zoo's head ends in softmax)."""
-    fc = model.layers[-1]
-    features = keras.Model(model.inputs[0], fc.input)(x, training=False)
-    kernel, bias = (np.asarray(w) for w in fc.weights)
-    return np.asarray(features) @ kernel + bias
 
 
 @pytest.mark.parametrize("name", ["resnet18", pytest.param("resnet50", marks=pytest.mark.slow)])
@@ -30,7 +22,7 @@ def test_torchvision_outputs_are_reproduced(name, safetensors_lib):
     weights, check = fixture_or_skip(name)
     reference = np.load(check)
     model = zoo.build(f"{name}_tv", (224, 224, 3), 1000, weights=weights)
-    got = _logits(model, reference["input_nchw"].transpose(0, 2, 3, 1))
+    got = torch_logits(model, reference["input_nchw"].transpose(0, 2, 3, 1))
     want = reference["output"]
     assert np.abs(got - want).max() <= 1e-4 * np.abs(want).max()
 
@@ -181,5 +173,5 @@ def test_cli_build_with_fixture_weights_saves_a_model_that_reproduces_torchvisio
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["weights"]["tensors"] == 102
     reference = np.load(check)
-    got = _logits(zoo.load_model(str(out)), reference["input_nchw"].transpose(0, 2, 3, 1))
+    got = torch_logits(zoo.load_model(str(out)), reference["input_nchw"].transpose(0, 2, 3, 1))
     assert np.abs(got - reference["output"]).max() <= 1e-4 * np.abs(reference["output"]).max()

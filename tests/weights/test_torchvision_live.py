@@ -18,11 +18,11 @@ import numpy as np
 import pytest
 
 import zoo
+from tests.weights.conftest import torch_logits
 
 for _module in ("torch", "torchvision"):
     if importlib.util.find_spec(_module) is None:
         pytest.skip(f"{_module} is not installed (these tests compare against torchvision)", allow_module_level=True)
-keras = pytest.importorskip("keras")
 
 slow = pytest.mark.slow
 TWINS = ["resnet18_tv", "vgg11_bn_tv", "resnext50_32x4d", "wide_resnet50_2",
@@ -57,16 +57,10 @@ np.savez(out + ".npz", **arrays)
 def _reference(name: str, classes: int, where, sides=SIDES):
     """torchvision's `.pth` file and its logits for each side, written by a child process."""
     out = str(where / name)
-    subprocess.run([sys.executable, "-c", REFERENCE, name.removesuffix("_tv"), str(classes), out,
-                    *map(str, sides)], check=True, capture_output=True)
+    child = subprocess.run([sys.executable, "-c", REFERENCE, name.removesuffix("_tv"), str(classes), out,
+                            *map(str, sides)], capture_output=True, text=True)
+    assert child.returncode == 0, child.stderr
     return where / f"{name}.pth", np.load(out + ".npz")
-
-
-def _logits(model, x_nhwc):
-    fc = model.layers[-1]  # zoo's head ends in softmax; torchvision's in the Linear
-    features = keras.Model(model.inputs[0], fc.input)(x_nhwc, training=False)
-    kernel, bias = (np.asarray(w) for w in fc.weights)
-    return np.asarray(features) @ kernel + bias
 
 
 @pytest.mark.parametrize("name", TWINS)
@@ -74,7 +68,7 @@ def test_zoo_spec_computes_what_torchvision_computes(name, tmp_path):
     path, reference = _reference(name, 10, tmp_path)
     for side in SIDES:
         model = zoo.build(name, (side, side, 3), 10, weights=path)
-        got, want = _logits(model, reference[f"x{side}"].transpose(0, 2, 3, 1)), reference[f"y{side}"]
+        got, want = torch_logits(model, reference[f"x{side}"].transpose(0, 2, 3, 1)), reference[f"y{side}"]
         assert np.abs(got - want).max() <= 1e-4 * np.abs(want).max(), (name, side)
 
 

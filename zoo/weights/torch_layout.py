@@ -1,5 +1,6 @@
-"""PyTorch state dicts of torchvision's (and timm's) ResNets, ResNeXts, Wide ResNets and VGGs: each zoo layer's keys,
-derived from the plan, and the checks that the plan computes what PyTorch's network computes.
+"""PyTorch state dicts of torchvision's (and timm's) ResNets, ResNeXts, Wide ResNets and VGGs: each
+zoo layer's keys, derived from the plan, and the checks that the plan computes what PyTorch's
+network computes.
 
 Equal shapes are not enough: a zoo ResNet v1 with TensorFlow's `same` padding takes every tensor
 of torchvision's resnet50 and computes another function. So a plan is refused unless it is a
