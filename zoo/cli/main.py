@@ -224,9 +224,9 @@ def schema(model: bool = typer.Option(False, "--model", help="Schema of one mode
 
 # Commands that live in their own modules; each module's register(app) adds them.
 # Heavy imports (Keras, TensorFlow, matplotlib) stay inside the command functions.
-from zoo.cli import bench_cmd, docs_cmd, export_cmd, train_cmd  # noqa: E402
+from zoo.cli import bench_cmd, diff_cmd, docs_cmd, export_cmd, predict_cmd, train_cmd  # noqa: E402
 
-for _module in (train_cmd, bench_cmd, docs_cmd, export_cmd):
+for _module in (train_cmd, bench_cmd, docs_cmd, export_cmd, predict_cmd, diff_cmd):
     _module.register(app)
 
 
